@@ -1,0 +1,1 @@
+"""The ``multifloor-slam`` command; one module per sub-command."""

@@ -1,0 +1,1 @@
+"""Algorithms as plain Python on numpy/scipy/opencv/open3d: no rclpy import anywhere here."""

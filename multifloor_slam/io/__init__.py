@@ -1,0 +1,1 @@
+"""Bags (through ``rosbags``) and map/building file formats."""

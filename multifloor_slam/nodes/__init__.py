@@ -1,0 +1,1 @@
+"""Thin rclpy nodes: parameters, QoS and message conversion around ``multifloor_slam.core``."""

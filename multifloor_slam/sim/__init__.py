@@ -1,0 +1,1 @@
+"""Synthetic buildings and sensors for tests, benchmarks and the demo."""
