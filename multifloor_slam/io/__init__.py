@@ -1,1 +1,37 @@
 """Bags (through ``rosbags``) and map/building file formats."""
+
+from multifloor_slam.io.bag_reader import DEFAULT_TOPICS, BagReader, ReadStats, read_bag
+from multifloor_slam.io.bag_writer import BagWriter, kilted_typestore
+from multifloor_slam.io.records import (
+    BoolRecord,
+    CameraInfoRecord,
+    ElevatorStateRecord,
+    FloorRecord,
+    ImageRecord,
+    PoseRecord,
+    PressureRecord,
+    Record,
+    ScanRecord,
+    TemperatureRecord,
+    ValueRecord,
+)
+
+__all__ = [
+    'DEFAULT_TOPICS',
+    'BagReader',
+    'BagWriter',
+    'BoolRecord',
+    'CameraInfoRecord',
+    'ElevatorStateRecord',
+    'FloorRecord',
+    'ImageRecord',
+    'PoseRecord',
+    'PressureRecord',
+    'ReadStats',
+    'Record',
+    'ScanRecord',
+    'TemperatureRecord',
+    'ValueRecord',
+    'kilted_typestore',
+    'read_bag',
+]

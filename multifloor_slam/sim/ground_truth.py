@@ -1,0 +1,155 @@
+"""Ground truth written beside the bag: Nav2 maps per floor, building facts, true floor and pose.
+
+Layout of ``ground_truth/``:
+- ``<label>.yaml`` + ``<label>.pgm`` per floor: Nav2 map_server maps (trinary 254/0/205);
+- ``ground_truth.yaml``: floors (label, index, elevation, storey height, design, map), elevators
+  (id, x, y, floors served), rides, SLAM jump offsets per segment, start time;
+- ``floor_truth.csv``: ``t,floor,riding,inside_car`` at 10 Hz (absolute stamps, s);
+- ``pose_truth.csv``: ``t,x,y,z,yaw,floor`` at 10 Hz (true pose in the building frame).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from multifloor_slam.sim.building import Building, FloorPlan
+from multifloor_slam.sim.tour import Trajectory
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, replace)."""
+    tmp = path.with_name(f'.{path.name}.tmp')
+    with open(tmp, 'wb') as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def write_nav2_map(folder: Path, plan: FloorPlan) -> Path:
+    """Write ``<label>.pgm`` + ``<label>.yaml`` (Nav2 map_server format); returns the yaml."""
+    img = plan.occupancy_trinary()
+    h, w = img.shape
+    atomic_write(folder / f'{plan.label}.pgm', b'P5\n%d %d\n255\n' % (w, h) + img.tobytes())
+    meta = {
+        'image': f'{plan.label}.pgm',
+        'mode': 'trinary',
+        'resolution': float(plan.resolution),
+        'origin': [0.0, 0.0, 0.0],
+        'negate': 0,
+        'occupied_thresh': 0.65,
+        'free_thresh': 0.25,
+    }
+    path = folder / f'{plan.label}.yaml'
+    atomic_write(path, yaml.safe_dump(meta, sort_keys=False).encode())
+    return path
+
+
+def _csv(header: str, cols: list[np.ndarray], fmt: list[str]) -> bytes:
+    buf = io.StringIO()
+    np.savetxt(buf, np.column_stack(cols), fmt=fmt, delimiter=',', header=header, comments='')
+    return buf.getvalue().encode()
+
+
+def write_ground_truth(
+    folder: Path,
+    building: Building,
+    traj: Trajectory,
+    slam_offsets: np.ndarray,
+    start_time_s: float,
+    rate_hz: float = 10.0,
+) -> Path:
+    """Write everything in the module docstring to ``folder``; returns ``ground_truth.yaml``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    floors = []
+    for plan in building.floors:
+        write_nav2_map(folder, plan)
+        floors.append(
+            {
+                'label': plan.label,
+                'index': plan.index,
+                'elevation': float(plan.elevation),
+                'storey_height': float(plan.storey_height),
+                'design': plan.design,
+                'map': f'{plan.label}.yaml',
+            }
+        )
+    seg_start = [0.0] + [r.t_end for r in traj.rides]
+    seg_floor = [traj.visits[0]] + [r.to_floor for r in traj.rides]
+    doc = {
+        'start_time': float(start_time_s),
+        'duration': float(traj.duration),
+        'seed': int(building.seed),
+        'size': [float(v) for v in building.size],
+        'resolution': float(building.resolution),
+        'floors': floors,
+        'elevators': [
+            {
+                'id': e.id,
+                'x': float(e.x),
+                'y': float(e.y),
+                'width': float(e.width),
+                'depth': float(e.depth),
+                'door_y': float(e.door_y),
+                'floors': [int(i) for i in e.floors],
+            }
+            for e in building.elevators
+        ],
+        'visits': [int(v) for v in traj.visits],
+        'rides': [
+            {
+                'elevator': r.elevator,
+                'from': int(r.from_floor),
+                'to': int(r.to_floor),
+                't_doors_open_src': start_time_s + r.t_doors_open_src,
+                't_start': start_time_s + r.t_start,
+                't_end': start_time_s + r.t_end,
+                't_doors_open_dst': start_time_s + r.t_doors_open_dst,
+                't_exit': start_time_s + r.t_exit,
+            }
+            for r in traj.rides
+        ],
+        'slam_offsets': [
+            {
+                'segment': k,
+                't_start': start_time_s + float(seg_start[k]),
+                'floor': int(seg_floor[k]),
+                'dx': float(o[0]),
+                'dy': float(o[1]),
+                'dyaw': float(o[2]),
+            }
+            for k, o in enumerate(slam_offsets)
+        ],
+        'slam_offset_convention': 'map_pose = R(dyaw) * true_pose + (dx, dy); yaw += dyaw',
+        'files': {'floor_truth': 'floor_truth.csv', 'pose_truth': 'pose_truth.csv'},
+    }
+    t = np.arange(0.0, traj.duration, 1.0 / rate_hz)
+    k = traj.index_at(t)
+    ts = start_time_s + t
+    atomic_write(
+        folder / 'floor_truth.csv',
+        _csv(
+            't,floor,riding,inside_car',
+            [ts, traj.floor[k], traj.riding[k], traj.inside_car[k]],
+            ['%.3f', '%d', '%d', '%d'],
+        ),
+    )
+    atomic_write(
+        folder / 'pose_truth.csv',
+        _csv(
+            't,x,y,z,yaw,floor',
+            [ts, traj.x[k], traj.y[k], traj.z[k], traj.yaw[k], traj.floor[k]],
+            ['%.3f', '%.4f', '%.4f', '%.4f', '%.5f', '%d'],
+        ),
+    )
+    path = folder / 'ground_truth.yaml'
+    atomic_write(path, yaml.safe_dump(doc, sort_keys=False).encode())
+    return path
+
+
+__all__ = ['atomic_write', 'write_ground_truth', 'write_nav2_map']
