@@ -491,6 +491,59 @@ class BagReader:
             yield from release(t_log - self.reorder_window_s)
         yield from release(math.inf)
 
+    def raw_messages(
+        self, topics: list[str] | None = None
+    ) -> Iterator[tuple[str, str, int, bytes]]:
+        """Yield ``(topic, msgtype, log_time_ns, cdr_bytes)`` in log-time order (for replay).
+
+        ROS 1 messages are converted to CDR. ``topics`` (with or without the leading '/')
+        filters; an unknown name raises :class:`BagError`. A file that ends early stops the
+        stream with a warning (``stats.read_error``), or raises when ``strict``.
+        """
+        r = self._r
+        have = self.topics
+        wanted = None
+        if topics:
+            wanted = {normalize_topic(t) for t in topics}
+            if missing := sorted(wanted - set(have)):
+                raise BagError(
+                    f'bag {self.path} has no topic {", ".join(missing)}; the bag has:\n'
+                    f'{self.describe_topics()}'
+                )
+        conns = [c for c in r.connections if wanted is None or c.topic in wanted]
+        self.stats = stats = ReadStats()
+        is_ros1 = not getattr(r, 'is2', True)
+        it = r.messages(connections=conns) if conns else iter(())
+        while True:
+            try:
+                conn, t_ns, raw = next(it)
+            except StopIteration:
+                return
+            except Exception as err:  # truncated/corrupt storage
+                msg = f'bag {self.path} ends early or is corrupt: {type(err).__name__}: {err}'
+                stats.read_error = msg
+                if self.strict:
+                    raise BagError(msg) from err
+                log.warning(msg)
+                return
+            if is_ros1:
+                try:
+                    raw = r.typestore.ros1_to_cdr(raw, conn.msgtype)
+                except Exception as err:  # corrupt ROS 1 payload
+                    stats.corrupt += 1
+                    log.debug('skipping corrupt %s message: %s', conn.topic, err)
+                    continue
+            yield conn.topic, conn.msgtype, int(t_ns), bytes(raw)
+
+    def offered_qos(self, topic: str) -> list[Any]:
+        """The QoS profiles recorded for ``topic`` (rosbag2 only; empty otherwise)."""
+        name = normalize_topic(topic)
+        out: list[Any] = []
+        for c in self._r.connections:
+            if c.topic == name:
+                out += list(getattr(c.ext, 'offered_qos_profiles', []) or [])
+        return out
+
     def iter_kind(self, kind: str, topic: str | None = None) -> Iterator[Record]:
         """Records of one stream kind, in stamp order."""
         for _, rec in self.read({kind: topic}):
