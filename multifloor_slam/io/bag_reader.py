@@ -262,6 +262,25 @@ def _convert(kind: str, msgtype: str, t: float, msg: Any) -> Record:
     raise ValueError(f'unknown kind {kind!r}')
 
 
+def ros1_to_ros2(msg: Any, store: Any) -> Any:
+    """A ROS 1 message object -> the same message in the ROS 2 type store ``store``.
+
+    Fields ROS 2 dropped (``Header.seq``) are left out; nested messages convert recursively.
+    """
+    cls = store.types[msg.__msgtype__]
+    fields = {}
+    for name in cls.__dataclass_fields__:
+        if name == '__msgtype__':
+            continue
+        value = getattr(msg, name)
+        if hasattr(value, '__msgtype__'):
+            value = ros1_to_ros2(value, store)
+        elif isinstance(value, list) and value and hasattr(value[0], '__msgtype__'):
+            value = [ros1_to_ros2(v, store) for v in value]
+        fields[name] = value
+    return cls(**fields)
+
+
 class BagReader:
     """Reads one bag (rosbag2 directory, or ROS 1 ``.bag`` file); a context manager.
 
@@ -324,7 +343,10 @@ class BagReader:
         except PermissionError:
             raise
         except Exception as err:  # rosbags raises many types for broken files
-            raise BagError(f'cannot open bag {self.path}: {err}') from err
+            raise BagError(
+                f'cannot open bag {self.path}: {err} (a truncated or corrupt file? a recording '
+                'cut short can often be repaired with `mcap recover` or `ros2 bag reindex`)'
+            ) from err
         self._reader = reader
 
     def close(self) -> None:
@@ -513,6 +535,10 @@ class BagReader:
         conns = [c for c in r.connections if wanted is None or c.topic in wanted]
         self.stats = stats = ReadStats()
         is_ros1 = not getattr(r, 'is2', True)
+        if is_ros1:
+            from multifloor_slam.io.bag_writer import kilted_typestore
+
+            kilted = kilted_typestore()
         it = r.messages(connections=conns) if conns else iter(())
         while True:
             try:
@@ -528,8 +554,10 @@ class BagReader:
                 return
             if is_ros1:
                 try:
-                    raw = r.typestore.ros1_to_cdr(raw, conn.msgtype)
-                except Exception as err:  # corrupt ROS 1 payload
+                    msg1 = r.typestore.deserialize_ros1(raw, conn.msgtype)
+                    msg2 = ros1_to_ros2(msg1, kilted)
+                    raw = kilted.serialize_cdr(msg2, msg2.__msgtype__)
+                except Exception as err:  # corrupt payload, or a type ROS 2 does not know
                     stats.corrupt += 1
                     log.debug('skipping corrupt %s message: %s', conn.topic, err)
                     continue
