@@ -5,7 +5,10 @@ Layout of ``ground_truth/``:
 - ``ground_truth.yaml``: floors (label, index, elevation, storey height, design, map), elevators
   (id, x, y, floors served), rides, SLAM jump offsets per segment, start time;
 - ``floor_truth.csv``: ``t,floor,riding,inside_car`` at 10 Hz (absolute stamps, s);
-- ``pose_truth.csv``: ``t,x,y,z,yaw,floor`` at 10 Hz (true pose in the building frame).
+- ``pose_truth.csv``: ``t,x,y,z,yaw,floor`` at 10 Hz (true pose in the building frame);
+- ``elevator_truth.csv``: ``t,state,elevator`` at 10 Hz, the elevator state the detector should
+  report: ``inside`` (in a car), ``doors_open`` (in front of an open door), ``approaching``
+  (within 3 m of a served door and facing it), else ``none``.
 """
 
 from __future__ import annotations
@@ -54,6 +57,28 @@ def _csv(header: str, cols: list[np.ndarray], fmt: list[str]) -> bytes:
     buf = io.StringIO()
     np.savetxt(buf, np.column_stack(cols), fmt=fmt, delimiter=',', header=header, comments='')
     return buf.getvalue().encode()
+
+
+def elevator_states(
+    building: Building, traj: Trajectory, k: np.ndarray, approach_m: float = 3.0
+) -> tuple[list[str], list[str]]:
+    """True elevator state and nearest elevator id at trajectory samples ``k``."""
+    x, y, yaw, floor = traj.x[k], traj.y[k], traj.yaw[k], traj.floor[k]
+    fronts = np.array([e.front for e in building.elevators])
+    doors = np.array([(e.x, e.door_y) for e in building.elevators])
+    d = np.hypot(x[:, None] - fronts[:, 0], y[:, None] - fronts[:, 1])
+    near = d.argmin(1)
+    served = np.array([floor[j] in building.elevators[n].floors for j, n in enumerate(near)], bool)
+    bearing = np.arctan2(doors[near, 1] - y, doors[near, 0] - x)
+    facing = np.cos(bearing - yaw) > 0.7
+    state = np.full(len(k), 'none', dtype=object)
+    state[(d[np.arange(len(k)), near] < approach_m) & served & facing] = 'approaching'
+    state[(traj.door_frac[k] > 0) & ~traj.inside_car[k]] = 'doors_open'
+    state[traj.inside_car[k]] = 'inside'
+    ids = [
+        building.elevators[n].id if s != 'none' else '' for n, s in zip(near, state, strict=True)
+    ]
+    return [str(s) for s in state], ids
 
 
 def write_ground_truth(
@@ -126,7 +151,11 @@ def write_ground_truth(
             for k, o in enumerate(slam_offsets)
         ],
         'slam_offset_convention': 'map_pose = R(dyaw) * true_pose + (dx, dy); yaw += dyaw',
-        'files': {'floor_truth': 'floor_truth.csv', 'pose_truth': 'pose_truth.csv'},
+        'files': {
+            'floor_truth': 'floor_truth.csv',
+            'pose_truth': 'pose_truth.csv',
+            'elevator_truth': 'elevator_truth.csv',
+        },
     }
     t = np.arange(0.0, traj.duration, 1.0 / rate_hz)
     k = traj.index_at(t)
@@ -147,9 +176,14 @@ def write_ground_truth(
             ['%.3f', '%.4f', '%.4f', '%.4f', '%.5f', '%d'],
         ),
     )
+    state, eid = elevator_states(building, traj, k)
+    lines = ['t,state,elevator'] + [
+        f'{ti:.3f},{st},{el}' for ti, st, el in zip(ts, state, eid, strict=True)
+    ]
+    atomic_write(folder / 'elevator_truth.csv', ('\n'.join(lines) + '\n').encode())
     path = folder / 'ground_truth.yaml'
     atomic_write(path, yaml.safe_dump(doc, sort_keys=False).encode())
     return path
 
 
-__all__ = ['atomic_write', 'write_ground_truth', 'write_nav2_map']
+__all__ = ['atomic_write', 'elevator_states', 'write_ground_truth', 'write_nav2_map']

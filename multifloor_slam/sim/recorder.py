@@ -7,7 +7,7 @@ so the bag is written in log-time order without holding the camera frames in mem
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import cv2
@@ -29,6 +29,8 @@ TOPIC_IMAGE = 'camera/image_raw'
 TOPIC_IMAGE_COMPRESSED = 'camera/image_raw/compressed'
 TOPIC_CAMERA_INFO = 'camera/camera_info'
 TOPIC_CLOCK = '/clock'
+TOPIC_TF = '/tf'
+TOPIC_TF_STATIC = '/tf_static'
 
 
 class MessageFactory:
@@ -213,6 +215,76 @@ def camera_stream(
         yield f.ns(t), TOPIC_CAMERA_INFO, info
 
 
+def _transform(
+    f: MessageFactory, t: float, parent: str, child: str, xyz: Sequence[float], yaw: float
+) -> Any:
+    m = f.w.msg
+    return m(
+        'geometry_msgs/msg/TransformStamped',
+        header=f.header(t, parent),
+        child_frame_id=child,
+        transform=m(
+            'geometry_msgs/msg/Transform',
+            translation=m(
+                'geometry_msgs/msg/Vector3', x=float(xyz[0]), y=float(xyz[1]), z=float(xyz[2])
+            ),
+            rotation=m(
+                'geometry_msgs/msg/Quaternion',
+                x=0.0,
+                y=0.0,
+                z=float(np.sin(yaw / 2)),
+                w=float(np.cos(yaw / 2)),
+            ),
+        ),
+    )
+
+
+#: Sensor mounts on the robot (x, y, z, yaw in base_link).
+MOUNTS = {
+    'laser': (0.0, 0.0, 0.25, 0.0),
+    'camera_link': (0.15, 0.0, 1.0, 0.0),
+    'barometer': (0.0, 0.0, 0.3, 0.0),
+}
+
+
+def tf_static_stream(f: MessageFactory) -> Iterator[Item]:
+    """One latched /tf_static message with the sensor mounts (camera optical frame too)."""
+    tfs = [_transform(f, 0.0, 'base_link', k, v[:3], v[3]) for k, v in MOUNTS.items()]
+    m = f.w.msg
+    optical = _transform(f, 0.0, 'camera_link', 'camera_optical_frame', (0, 0, 0), 0.0)
+    # Optical frame: z forward, x right, y down (REP 103 camera convention).
+    optical.transform.rotation = m('geometry_msgs/msg/Quaternion', x=-0.5, y=0.5, z=-0.5, w=0.5)
+    tfs.append(optical)
+    yield f.ns(0.0), TOPIC_TF_STATIC, m('tf2_msgs/msg/TFMessage', transforms=tfs)
+
+
+def tf_stream(f: MessageFactory, odo: Odometry, slam: SlamPoses) -> Iterator[Item]:
+    """/tf: odom -> base_link at the odometry rate, map -> odom at the SLAM pose rate.
+
+    map -> odom is the SLAM pose composed with the inverse odometry pose, as slam_toolbox
+    publishes it, so it jumps with the SLAM pose after each ride.
+    """
+    m = f.w.msg
+
+    def odom_tfs() -> Iterator[Item]:
+        for t, x, y, yaw in zip(odo.t, odo.x, odo.y, odo.yaw, strict=True):
+            tf = _transform(f, t, 'odom', 'base_link', (x, y, 0.0), yaw)
+            yield f.ns(t), TOPIC_TF, m('tf2_msgs/msg/TFMessage', transforms=[tf])
+
+    def map_tfs() -> Iterator[Item]:
+        k = np.clip(np.searchsorted(odo.t, slam.t - 1e-9), 0, len(odo.t) - 1)
+        oyaw = odo.yaw[k]
+        yaw = slam.yaw - oyaw
+        c, s = np.cos(yaw), np.sin(yaw)
+        x = slam.x - (c * odo.x[k] - s * odo.y[k])
+        y = slam.y - (s * odo.x[k] + c * odo.y[k])
+        for j, t in enumerate(slam.t):
+            tf = _transform(f, t, 'map', 'odom', (x[j], y[j], 0.0), yaw[j])
+            yield f.ns(t), TOPIC_TF, m('tf2_msgs/msg/TFMessage', transforms=[tf])
+
+    yield from heapq.merge(odom_tfs(), map_tfs(), key=lambda item: item[0])
+
+
 def clock_stream(f: MessageFactory, duration: float, rate_hz: float) -> Iterator[Item]:
     """rosgraph_msgs/Clock on ``/clock``."""
     for t in np.arange(0.0, duration, 1.0 / rate_hz):
@@ -226,6 +298,7 @@ def write_streams(writer: BagWriter, streams: list[Iterator[Item]]) -> None:
 
 
 __all__ = [
+    'MOUNTS',
     'TOPIC_CAMERA_INFO',
     'TOPIC_CLOCK',
     'TOPIC_IMAGE',
@@ -234,6 +307,8 @@ __all__ = [
     'TOPIC_POSE',
     'TOPIC_PRESSURE',
     'TOPIC_SCAN',
+    'TOPIC_TF',
+    'TOPIC_TF_STATIC',
     'MessageFactory',
     'camera_stream',
     'clock_stream',
@@ -241,5 +316,7 @@ __all__ = [
     'pose_stream',
     'pressure_stream',
     'scan_stream',
+    'tf_static_stream',
+    'tf_stream',
     'write_streams',
 ]

@@ -66,6 +66,7 @@ class SimConfig:
         compressed: CompressedImage jpeg on ``camera/image_raw/compressed`` instead of Image.
         storage: 'mcap' or 'sqlite3'.
         clock_rate_hz: /clock messages per second in the bag (0: none).
+        tf: write /tf (odom -> base_link, map -> odom) and /tf_static (sensor mounts).
         start_time_s: absolute time of the first message (s since the epoch).
     """
 
@@ -93,6 +94,7 @@ class SimConfig:
     compressed: bool = False
     storage: str = 'mcap'
     clock_rate_hz: float = 10.0
+    tf: bool = True
     start_time_s: float = 1_700_000_000.0
     building: BuildingConfig = field(init=False, repr=False)
     tour: TourConfig = field(init=False, repr=False)
@@ -231,6 +233,11 @@ def simulate(cfg: SimConfig, out_dir: Path | str, *, overwrite: bool = False) ->
             if cfg.clock_rate_hz > 0:
                 writer.add_topic(rec.TOPIC_CLOCK, 'rosgraph_msgs/msg/Clock', 'reliable')
                 streams.append(rec.clock_stream(f, traj.duration, cfg.clock_rate_hz))
+            if cfg.tf:
+                writer.add_topic(rec.TOPIC_TF, 'tf2_msgs/msg/TFMessage', 'reliable')
+                writer.add_topic(rec.TOPIC_TF_STATIC, 'tf2_msgs/msg/TFMessage', 'latched')
+                streams.append(rec.tf_stream(f, odo, slam))
+                streams.append(rec.tf_static_stream(f))
             rec.write_streams(writer, streams)
             counts = dict(writer.counts)
     except BaseException:

@@ -61,6 +61,8 @@ def test_bag_has_standard_ros2_types_read_by_rosbags(sim: SimResult) -> None:
         '/camera/image_raw': 'sensor_msgs/msg/Image',
         '/camera/camera_info': 'sensor_msgs/msg/CameraInfo',
         '/clock': 'rosgraph_msgs/msg/Clock',
+        '/tf': 'tf2_msgs/msg/TFMessage',
+        '/tf_static': 'tf2_msgs/msg/TFMessage',
     }
     assert len(scan.ranges) == 360
     assert scan.range_max == pytest.approx(12.0)
@@ -229,3 +231,56 @@ def test_same_seed_same_building_and_tour_and_existing_output_is_refused(
         SimConfig(floors=13)
     with pytest.raises(ConfigError):
         SimConfig(storage='zip')
+
+
+def test_tf_chains_map_odom_base_link_to_the_slam_pose(sim: SimResult) -> None:
+    store = get_typestore(Stores.ROS2_KILTED)
+    with AnyReader([sim.bag_path], default_typestore=store) as r:
+        conns = [c for c in r.connections if c.topic in ('/tf', '/tf_static')]
+        tfs = {}
+        static = []
+        for conn, _, raw in r.messages(connections=conns):
+            msg = r.deserialize(raw, conn.msgtype)
+            for tf in msg.transforms:
+                if conn.topic == '/tf_static':
+                    static.append(tf.child_frame_id)
+                    continue
+                st = tf.header.stamp
+                key = (st.sec, st.nanosec, tf.header.frame_id)
+                q = tf.transform.rotation
+                yaw = 2 * np.arctan2(q.z, q.w)
+                tfs[key] = (tf.transform.translation.x, tf.transform.translation.y, yaw)
+    assert set(static) >= {'laser', 'camera_link', 'camera_optical_frame', 'barometer'}
+    with BagReader(sim.bag_path) as bag:
+        poses = list(bag.iter_kind('pose'))
+    checked = 0
+    for p in poses[::25]:
+        sec, nsec = divmod(round(p.t * 1e9), 10**9)
+        if (sec, nsec, 'map') not in tfs or (sec, nsec, 'odom') not in tfs:
+            continue
+        mx, my, myaw = tfs[(sec, nsec, 'map')]
+        ox, oy, oyaw = tfs[(sec, nsec, 'odom')]
+        x = mx + np.cos(myaw) * ox - np.sin(myaw) * oy
+        y = my + np.sin(myaw) * ox + np.cos(myaw) * oy
+        assert (x, y) == pytest.approx((p.x, p.y), abs=1e-6)
+        assert np.cos(myaw + oyaw - p.yaw) == pytest.approx(1.0, abs=1e-9)
+        checked += 1
+    assert checked > 20
+
+
+def test_elevator_truth_marks_approach_open_doors_and_inside(sim: SimResult, truth: dict) -> None:
+    with open(sim.ground_truth_dir / 'elevator_truth.csv') as fh:
+        rows = list(csv.DictReader(fh))
+    t = np.array([float(r['t']) for r in rows])
+    state = np.array([r['state'] for r in rows])
+    assert set(state) == {'none', 'approaching', 'doors_open', 'inside'}
+    for ride in truth['rides']:
+        during = (t > ride['t_start']) & (t < ride['t_end'])
+        assert np.all(state[during] == 'inside')
+        waiting = np.abs(t - (ride['t_doors_open_src'] - 1.0)) < 0.05
+        assert np.all(state[waiting] == 'approaching')
+        opening = np.abs(t - (ride['t_doors_open_src'] + 1.0)) < 0.05
+        assert np.all(state[opening] == 'doors_open')
+        ids = {r['elevator'] for r, d in zip(rows, during, strict=True) if d}
+        assert ids == {ride['elevator']}
+    assert np.mean(state == 'none') > 0.5
