@@ -15,6 +15,7 @@ from multifloor_slam.io.records import (
     TemperatureRecord,
     ValueRecord,
 )
+from multifloor_slam.io.salvage import SalvageReport, salvage_mcap
 
 __all__ = [
     'DEFAULT_TOPICS',
@@ -29,9 +30,11 @@ __all__ = [
     'PressureRecord',
     'ReadStats',
     'Record',
+    'SalvageReport',
     'ScanRecord',
     'TemperatureRecord',
     'ValueRecord',
     'kilted_typestore',
     'read_bag',
+    'salvage_mcap',
 ]

@@ -290,34 +290,74 @@ class BagReader:
             stragglers are skipped and counted.
         strict: raise :class:`BagError` when the file ends early instead of stopping with a
             warning.
+        salvage: an MCAP bag that cannot be opened (cut short, or without metadata.yaml) is
+            repaired into a temporary copy and read from there; ``repaired`` then says what
+            happened. False raises :class:`BagError` instead.
     """
 
     def __init__(
-        self, path: Path | str, *, reorder_window_s: float = 1.0, strict: bool = False
+        self,
+        path: Path | str,
+        *,
+        reorder_window_s: float = 1.0,
+        strict: bool = False,
+        salvage: bool = True,
     ) -> None:
+        self.salvage = salvage
+        self.repaired = ''
+        self._salvage_src: Path | None = None
+        self._salvage_why = ''
+        self._tmp: Path | None = None
         self.path = self._resolve(Path(path))
         self.reorder_window_s = float(reorder_window_s)
         self.strict = strict
         self.stats = ReadStats()
         self._reader: Any = None
 
-    @staticmethod
-    def _resolve(path: Path) -> Path:
+    def _resolve(self, path: Path) -> Path:
         if not path.exists():
             raise BagError(f'bag {path} does not exist')
         if path.is_file() and path.suffix != '.bag':
             if (path.parent / 'metadata.yaml').exists():
+                return path.parent
+            if self.salvage and path.suffix == '.mcap':
+                self._salvage_src, self._salvage_why = path, 'no metadata.yaml beside it'
                 return path.parent
             raise BagError(
                 f'{path} is a storage file without metadata.yaml beside it; pass the bag '
                 'directory, or rebuild the metadata with `ros2 bag reindex <dir>`'
             )
         if path.is_dir() and not (path / 'metadata.yaml').exists():
+            mcaps = sorted(path.glob('*.mcap'))
+            if self.salvage and len(mcaps) == 1:
+                self._salvage_src, self._salvage_why = mcaps[0], 'no metadata.yaml'
+                return path
             raise BagError(
                 f'{path} has no metadata.yaml, so it is not a rosbag2 directory (missing or '
                 'deleted metadata can be rebuilt with `ros2 bag reindex <dir>`)'
             )
         return path
+
+    def _salvaged(self, why: str) -> Path:
+        """Repair the single MCAP file of this bag into a temporary bag; returns its path."""
+        import tempfile
+
+        from multifloor_slam.io.salvage import salvage_mcap
+
+        src = self._salvage_src
+        if src is None:
+            mcaps = sorted(self.path.glob('*.mcap')) if self.path.is_dir() else []
+            if len(mcaps) != 1:
+                raise BagError(f'cannot open bag {self.path}: {why}')
+            src = mcaps[0]
+        self._tmp = Path(tempfile.mkdtemp(prefix='multifloor_salvage_'))
+        report = salvage_mcap(src, self._tmp / 'bag')
+        self.repaired = (
+            f'{src}: {why}; read {report.messages} messages from a repaired copy '
+            f'({report.dropped_bytes} trailing bytes dropped)'
+        )
+        log.warning('bag %s', self.repaired)
+        return report.bag_dir
 
     def __enter__(self) -> BagReader:
         self.open()
@@ -337,17 +377,40 @@ class BagReader:
 
         from multifloor_slam.io.bag_writer import kilted_typestore
 
-        try:
-            reader = AnyReader([self.path], default_typestore=kilted_typestore())
+        def attempt(path: Path) -> Any:
+            reader = AnyReader([path], default_typestore=kilted_typestore())
             reader.open()
+            return reader
+
+        try:
+            if self._salvage_src is not None:
+                self._reader = attempt(self._salvaged(self._salvage_why))
+                return
+            try:
+                self._reader = attempt(self.path)
+                return
+            except PermissionError:
+                raise
+            except Exception as err:  # rosbags raises many types for broken files
+                first = err
+            if not (self.salvage and self.path.is_dir() and any(self.path.glob('*.mcap'))):
+                raise first
+            self._reader = attempt(self._salvaged(f'{type(first).__name__}: {first}'))
         except PermissionError:
             raise
-        except Exception as err:  # rosbags raises many types for broken files
+        except Exception as err:
+            self._cleanup()
             raise BagError(
                 f'cannot open bag {self.path}: {err} (a truncated or corrupt file? a recording '
                 'cut short can often be repaired with `mcap recover` or `ros2 bag reindex`)'
             ) from err
-        self._reader = reader
+
+    def _cleanup(self) -> None:
+        if self._tmp is not None:
+            import shutil
+
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
 
     def close(self) -> None:
         """Close the bag."""
@@ -357,6 +420,7 @@ class BagReader:
                 reader.close()
             except Exception as err:  # closing a damaged bag must not mask the real error
                 log.debug('closing %s: %s', self.path, err)
+        self._cleanup()
 
     @property
     def _r(self) -> Any:

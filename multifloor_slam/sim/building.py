@@ -287,6 +287,8 @@ class _Builder:
         served_b = tuple(i for i in idx if i >= 0 or len(idx) == 1)
         if cfg.elevators == 2 and len([i for i in idx if i >= 0]) >= 5:
             served_b = served_b[:-1]  # the second car skips the top floor (local vs express)
+        if len(served_b) < 2:
+            served_b = tuple(idx)
         car_y = self.north_wall + WALL + CAR_SIZE / 2
         self.elevators = [
             Elevator(

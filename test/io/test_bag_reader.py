@@ -95,23 +95,59 @@ def test_missing_metadata_truncated_and_corrupt_bags_give_clear_errors(
     with pytest.raises(BagError, match='does not exist'):
         BagReader(tmp_path / 'nothing')
     no_meta = tmp_path / 'no_meta'
-    shutil.copytree(bags['mcap'].bag_path, no_meta)
+    shutil.copytree(bags['sqlite3'].bag_path, no_meta)
     (no_meta / 'metadata.yaml').unlink()
     with pytest.raises(BagError, match=r'metadata\.yaml'):
         BagReader(no_meta)
     with pytest.raises(BagError, match=r'metadata\.yaml'):
-        BagReader(no_meta / 'bag.mcap')
-    for storage, name in (('mcap', 'bag.mcap'), ('sqlite3', 'bag.db3')):
-        cut = tmp_path / f'cut_{storage}'
-        shutil.copytree(bags[storage].bag_path, cut)
-        os.truncate(cut / name, (cut / name).stat().st_size // 2)
-        with pytest.raises(BagError, match='truncated or corrupt'):
-            BagReader(cut).open()
+        BagReader(no_meta / 'bag.db3')
+    cut = tmp_path / 'cut_sqlite3'
+    shutil.copytree(bags['sqlite3'].bag_path, cut)
+    os.truncate(cut / 'bag.db3', (cut / 'bag.db3').stat().st_size // 2)
+    with pytest.raises(BagError, match='truncated or corrupt'):
+        BagReader(cut).open()
     garbage = tmp_path / 'garbage'
-    shutil.copytree(bags['mcap'].bag_path, garbage)
+    shutil.copytree(bags['sqlite3'].bag_path, garbage)
     (garbage / 'metadata.yaml').write_text('rosbag2_bagfile_information: [1, 2\n')
     with pytest.raises(BagError, match='cannot open'):
         BagReader(garbage).open()
+    not_mcap = tmp_path / 'not_mcap'
+    not_mcap.mkdir()
+    (not_mcap / 'x.mcap').write_bytes(b'this is no bag at all')
+    with pytest.raises(BagError, match='not an MCAP file'):
+        BagReader(not_mcap).open()
+
+
+def test_mcap_cut_short_or_without_metadata_is_salvaged(
+    bags: dict[str, SimResult], tmp_path: Path
+) -> None:
+    full = bags['mcap']
+    with BagReader(full.bag_path) as bag:
+        scans = list(bag.iter_kind('scan'))
+    assert len(scans) == full.message_counts['scan']
+    cut = tmp_path / 'cut'
+    shutil.copytree(full.bag_path, cut)
+    os.truncate(cut / 'bag.mcap', (cut / 'bag.mcap').stat().st_size // 2)
+    with pytest.raises(BagError, match='truncated or corrupt'):
+        BagReader(cut, salvage=False).open()
+    with BagReader(cut) as bag:
+        assert 'repaired copy' in bag.repaired
+        part = list(bag.iter_kind('scan'))
+        tmp = bag._tmp
+    assert tmp is not None and not tmp.exists()  # the repaired copy is removed on close
+    # The first half of the recording survives, message for message.
+    assert 0.3 * len(scans) < len(part) < 0.7 * len(scans)
+    for a, b in zip(part[::50], scans[::50], strict=False):
+        assert a.t == b.t and np.array_equal(a.ranges, b.ranges, equal_nan=True)
+    lost = tmp_path / 'lost_meta'
+    shutil.copytree(full.bag_path, lost)
+    (lost / 'metadata.yaml').unlink()
+    with BagReader(lost / 'bag.mcap') as bag:
+        assert 'no metadata.yaml' in bag.repaired
+        assert bag.topics['/scan'] == 'sensor_msgs/msg/LaserScan'
+        assert len(list(bag.iter_kind('scan'))) == len(scans)
+    with pytest.raises(BagError, match=r'metadata\.yaml'):
+        BagReader(lost, salvage=False)
 
 
 def test_corrupt_messages_are_skipped_and_counted(tmp_path: Path) -> None:
