@@ -19,6 +19,8 @@ _EXPORTS = {
     'CameraScene': 'camera',
     'CameraModel': 'camera',
     'render_camera_view': 'camera',
+    'GroundTruth': 'ground_truth',
+    'load_ground_truth': 'ground_truth',
     'TourConfig': 'tour',
     'plan_tour': 'tour',
 }

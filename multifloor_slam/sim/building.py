@@ -47,9 +47,13 @@ class Material(IntEnum):
     PILLAR = 7
 
 
-def floor_label(index: int) -> str:
-    """Floor label convention shared with the floor table: ``L<i>`` for i >= 0, ``B<-i>`` below."""
-    return f'L{index}' if index >= 0 else f'B{-index}'
+try:  # the floor table owns the convention once it exists
+    from multifloor_slam.core.floor_table import floor_label
+except ImportError:
+
+    def floor_label(index: int) -> str:
+        """Floor label convention of the floor table: ``L<i>`` for i >= 0, ``B<-i>`` below."""
+        return f'L{index}' if index >= 0 else f'B{-index}'
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -186,4 +187,100 @@ def write_ground_truth(
     return path
 
 
-__all__ = ['atomic_write', 'elevator_states', 'write_ground_truth', 'write_nav2_map']
+@dataclass
+class GroundTruth:
+    """Ground truth loaded back from a ``ground_truth/`` folder (see the module docstring).
+
+    Attributes:
+        folder: the folder.
+        meta: the parsed ``ground_truth.yaml``.
+        t: stamps (s) of the 10 Hz tables.
+        floor: true floor index at ``t``.
+        riding: the car moves at ``t``.
+        inside_car: the robot is in a car at ``t``.
+        x: true x at ``t`` (building frame).
+        y: true y at ``t``.
+        z: true height at ``t``.
+        yaw: true heading at ``t``.
+        elevator_state: detector truth at ``t`` (none/approaching/doors_open/inside).
+    """
+
+    folder: Path
+    meta: dict
+    t: np.ndarray
+    floor: np.ndarray
+    riding: np.ndarray
+    inside_car: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    z: np.ndarray
+    yaw: np.ndarray
+    elevator_state: np.ndarray
+
+    @property
+    def floors(self) -> list[dict]:
+        """Floors: label, index, elevation, storey_height, design, map."""
+        return list(self.meta['floors'])
+
+    @property
+    def elevators(self) -> list[dict]:
+        """Elevators: id, x, y, width, depth, door_y, floors."""
+        return list(self.meta['elevators'])
+
+    @property
+    def rides(self) -> list[dict]:
+        """Rides: elevator, from, to and absolute times."""
+        return list(self.meta['rides'])
+
+    def map_yaml(self, label: str) -> Path:
+        """Path of the Nav2 map yaml of floor ``label``."""
+        return self.folder / f'{label}.yaml'
+
+    def _idx(self, t: np.ndarray | float) -> np.ndarray:
+        return np.clip(
+            np.searchsorted(self.t, np.asarray(t), side='right') - 1, 0, len(self.t) - 1
+        )
+
+    def floor_at(self, t: np.ndarray | float) -> np.ndarray:
+        """True floor index at time(s) ``t`` (s)."""
+        return self.floor[self._idx(t)]
+
+    def pose_at(self, t: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """True (x, y, yaw) at time(s) ``t``."""
+        i = self._idx(t)
+        return self.x[i], self.y[i], self.yaw[i]
+
+
+def load_ground_truth(folder: Path | str) -> GroundTruth:
+    """Load a ground-truth folder written by :func:`write_ground_truth`."""
+    folder = Path(folder)
+    meta = yaml.safe_load((folder / 'ground_truth.yaml').read_text())
+    ft = np.loadtxt(folder / 'floor_truth.csv', delimiter=',', skiprows=1, ndmin=2)
+    pt = np.loadtxt(folder / 'pose_truth.csv', delimiter=',', skiprows=1, ndmin=2)
+    states = []
+    with open(folder / 'elevator_truth.csv') as fh:
+        next(fh)
+        states = [line.split(',')[1] for line in fh if line.strip()]
+    return GroundTruth(
+        folder=folder,
+        meta=meta,
+        t=ft[:, 0],
+        floor=ft[:, 1].astype(int),
+        riding=ft[:, 2].astype(bool),
+        inside_car=ft[:, 3].astype(bool),
+        x=pt[:, 1],
+        y=pt[:, 2],
+        z=pt[:, 3],
+        yaw=pt[:, 4],
+        elevator_state=np.array(states),
+    )
+
+
+__all__ = [
+    'GroundTruth',
+    'atomic_write',
+    'elevator_states',
+    'load_ground_truth',
+    'write_ground_truth',
+    'write_nav2_map',
+]

@@ -284,3 +284,19 @@ def test_elevator_truth_marks_approach_open_doors_and_inside(sim: SimResult, tru
         ids = {r['elevator'] for r, d in zip(rows, during, strict=True) if d}
         assert ids == {ride['elevator']}
     assert np.mean(state == 'none') > 0.5
+
+
+def test_ground_truth_loads_back(sim: SimResult, truth: dict) -> None:
+    from multifloor_slam.sim.ground_truth import load_ground_truth
+
+    gt = load_ground_truth(sim.ground_truth_dir)
+    assert [f['label'] for f in gt.floors] == ['L0', 'L1', 'L2']
+    assert gt.map_yaml('L1').exists()
+    ride = gt.rides[0]
+    assert gt.floor_at(ride['t_start'] - 1.0) == ride['from']
+    assert gt.floor_at(ride['t_end'] + 1.0) == ride['to']
+    assert gt.riding[(gt.t > ride['t_start'] + 0.5) & (gt.t < ride['t_end'] - 0.5)].all()
+    x, y, _ = gt.pose_at(ride['t_start'])
+    car = next(e for e in gt.elevators if e['id'] == ride['elevator'])
+    assert (x, y) == pytest.approx((car['x'], car['y']), abs=0.05)
+    assert len(gt.elevator_state) == len(gt.t)
