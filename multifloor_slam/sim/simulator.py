@@ -209,7 +209,7 @@ def simulate(cfg: SimConfig, out_dir: Path | str, *, overwrite: bool = False) ->
         drift_pa_per_h=cfg.baro_drift_pa_per_h,
         door_steps_per_h=cfg.baro_door_steps_per_h,
     )
-    t_p, p = barometer(building, traj, noise, rngs[3])
+    t_p, p = barometer(traj, noise, rngs[3])
     try:
         with BagWriter(bag_path, storage=cfg.storage) as writer:
             f = rec.MessageFactory(writer, cfg.start_time_s)
