@@ -77,7 +77,9 @@ def run_rides(n_rides: int, seed: int, params: FloorEstimatorParams) -> tuple[li
         building = random_building(rng)
         floors = random_floor_sequence(building, RIDES_PER_SCENARIO, rng, start=0)
         kin = ElevatorKinematics(
-            v_max=cond['speed'], a_max=float(rng.uniform(0.5, 1.2)), j_max=float(rng.uniform(1.0, 2.4))
+            v_max=cond['speed'],
+            a_max=float(rng.uniform(0.5, 1.2)),
+            j_max=float(rng.uniform(1.0, 2.4)),
         )
         noise = BarometerNoise(
             rate_hz=cond['rate'],
@@ -132,7 +134,12 @@ def run_rides(n_rides: int, seed: int, params: FloorEstimatorParams) -> tuple[li
 
 def run_parking(hours: float, seed: int, params: FloorEstimatorParams) -> list[dict]:
     rows = []
-    setups = [(1.0, 2.0, 'phone 1 Hz 2 Pa'), (10.0, 1.0, 'MEMS 10 Hz 1 Pa'), (25.0, 0.5, 'MEMS 25 Hz 0.5 Pa'), (50.0, 5.0, '50 Hz 5 Pa')]
+    setups = [
+        (1.0, 2.0, 'phone 1 Hz 2 Pa'),
+        (10.0, 1.0, 'MEMS 10 Hz 1 Pa'),
+        (25.0, 0.5, 'MEMS 25 Hz 0.5 Pa'),
+        (50.0, 5.0, '50 Hz 5 Pa'),
+    ]
     for k, (rate, white, name) in enumerate(setups):
         rng = np.random.default_rng(seed + 1000 + k)
         t_true = np.array([0.0, hours * 3600.0])
@@ -156,7 +163,9 @@ def _table(title: str, records: list[dict], key: Callable[[dict], object]) -> No
     groups: dict[object, list[dict]] = defaultdict(list)
     for r in records:
         groups[key(r)].append(r)
-    print(f'\n{title:<22} {"rides":>6} {"correct %":>10} {"recall %":>9} {"delay med s":>12} {"delay p95 s":>12}')
+    print(
+        f'\n{title:<22} {"rides":>6} {"correct %":>10} {"recall %":>9} {"delay med s":>12} {"delay p95 s":>12}'
+    )
     for name in sorted(groups, key=str):
         g = groups[name]
         d = np.array([r['delay'] for r in g if np.isfinite(r['delay'])])
@@ -185,17 +194,35 @@ def main() -> None:
 
     print(f'floor_accuracy: {len(records)} simulated rides, seed {args.seed}, default parameters')
     _table('all', records, lambda r: 'all')
-    _table('sample rate (Hz)', records, lambda r: f'{"phone " if r["phone"] else ""}{r["rate"]:g} Hz')
+    _table(
+        'sample rate (Hz)', records, lambda r: f'{"phone " if r["phone"] else ""}{r["rate"]:g} Hz'
+    )
     _table('noise (Pa RMS)', records, lambda r: 'phone 0.5-2' if r['phone'] else f'{r["white"]:g}')
     _table('car speed (m/s)', records, lambda r: f'{r["speed"]:g}')
     _table('temperature given', records, lambda r: 'yes' if r['temperature'] else 'no (20 C)')
     _table('|drift| (Pa/h)', records, lambda r: '0-100' if abs(r['drift']) < 100 else '100-200')
-    _table('floors per ride', records, lambda r: str(min(r['floors'], 4)) + ('+' if r['floors'] >= 4 else ''))
-    _table('building', records, lambda r: ('tall storey' if r['tall'] else 'regular') + (' +basement' if r['basement'] else ''))
-    print(f'\n{"parking (200 Pa/h drift, 30 door steps/h)":<44} {"hours":>6} {"false changes":>14} {"per hour":>9} {"s on wrong floor":>17}')
+    _table(
+        'floors per ride',
+        records,
+        lambda r: str(min(r['floors'], 4)) + ('+' if r['floors'] >= 4 else ''),
+    )
+    _table(
+        'building',
+        records,
+        lambda r: (
+            ('tall storey' if r['tall'] else 'regular') + (' +basement' if r['basement'] else '')
+        ),
+    )
+    print(
+        f'\n{"parking (200 Pa/h drift, 30 door steps/h)":<44} {"hours":>6} {"false changes":>14} {"per hour":>9} {"s on wrong floor":>17}'
+    )
     for row in parking:
-        print(f'{row["name"]:<44} {row["hours"]:>6.1f} {row["changes"]:>14} {row["changes"] / row["hours"]:>9.3f} {row["wrong_s"]:>17.1f}')
-    print(f'\nestimator speed: {sps:,.0f} samples/s (one core, pure Python); benchmark wall time {wall:.0f} s')
+        print(
+            f'{row["name"]:<44} {row["hours"]:>6.1f} {row["changes"]:>14} {row["changes"] / row["hours"]:>9.3f} {row["wrong_s"]:>17.1f}'
+        )
+    print(
+        f'\nestimator speed: {sps:,.0f} samples/s (one core, pure Python); benchmark wall time {wall:.0f} s'
+    )
 
 
 if __name__ == '__main__':

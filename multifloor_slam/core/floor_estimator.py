@@ -162,7 +162,9 @@ class FloorEstimator:
         if state in _SAW_CAR and confidence >= 0.5:
             self._t_saw_car = float(t)
 
-    def update(self, t: float, pressure_pa: float, temperature_c: float | None = None) -> FloorState:
+    def update(
+        self, t: float, pressure_pa: float, temperature_c: float | None = None
+    ) -> FloorState:
         """Feed one sample (stamp in s, pressure in Pa, optional temperature in C)."""
         if temperature_c is not None:
             self._update_temperature(temperature_c)
@@ -250,7 +252,11 @@ class FloorEstimator:
                 return 'small', cur, 0.0, dz
         if abs(dz) < p.min_step_m * factor:
             return 'small', cur, 0.0, dz
-        abrupt = max(p.min_transition_s, 1.2 * step.sample_interval_s)
+        if step.sample_interval_s <= p.min_transition_s / 3.0:
+            abrupt = p.min_transition_s
+        else:
+            # Too few samples to time a ride: only a jump with no sample on the way counts.
+            abrupt = 0.5 * step.sample_interval_s
         if step.transition_s < abrupt and abs(dz) < p.abrupt_max_step_m:
             # Doors and HVAC change the pressure within a sample; a car needs seconds.
             return 'small', cur, 0.0, dz
@@ -388,11 +394,12 @@ class FloorEstimator:
                 return None
             kind, to, conf = 'ambiguous', d.from_floor, 0.3
         if kind == 'new':
-            table.add(to, table.elevation(d.from_floor) + dz)
+            z = table.elevation(d.from_floor) + dz
+            if d.new_floor and table.index_fits(d.to_floor, z):
+                to = d.to_floor  # the same floor, measured better: keep its label
+            table.add(to, z)
             self._counts['new_floors'] += 1
-        elif (
-            kind == 'snap' and refined.final and conf >= self._p.table_update_min_confidence
-        ):
+        elif kind == 'snap' and refined.final and conf >= self._p.table_update_min_confidence:
             table.observe(to, table.elevation(d.from_floor) + dz)
         previous = d.to_floor
         d.to_floor, d.new_floor, d.confidence = to, kind == 'new', conf
@@ -429,6 +436,7 @@ class FloorTrace:
     altitude_m: NDArray[np.float64]
     riding: NDArray[np.bool_]
     confidence: NDArray[np.float64]
+    stats: dict[str, int]  # the estimator's counters at the end of the log
 
 
 def estimate_floors(
@@ -471,7 +479,7 @@ def estimate_floors(
         floor[i], alt[i], riding[i], conf[i] = s.floor, s.altitude_m, s.riding, s.confidence
         if s.event is not None:
             events.append(s.event)
-    return FloorTrace(ts, floor, alt, riding, conf), events, est.table
+    return FloorTrace(ts, floor, alt, riding, conf, est.stats), events, est.table
 
 
 __all__ = [

@@ -78,7 +78,7 @@ class FloorEstimatorParams:
     stop_min_samples: int = 3
     stop_rate_pa_s: float = 1.5
     stop_noise_sigmas: float = 3.0
-    pre_window_s: float = 30.0
+    pre_window_s: float = 60.0
     post_window_s: float = 60.0
     merge_window_s: float = 5.0
     max_ride_s: float = 300.0

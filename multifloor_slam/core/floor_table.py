@@ -150,6 +150,14 @@ class FloorTable:
         n = len(obs)
         floor.elevation_m = obs[n // 2] if n % 2 else 0.5 * (obs[n // 2 - 1] + obs[n // 2])
 
+    def index_fits(self, index: int, z: float) -> bool:
+        """Would a new floor ``index`` at elevation ``z`` keep indices ordered by elevation?"""
+        if index in self._floors:
+            return False
+        below = [f.index for f in self._floors.values() if f.elevation_m < z]
+        above = [f.index for f in self._floors.values() if f.elevation_m > z]
+        return all(i < index for i in below) and all(i > index for i in above)
+
     def index_for_new_floor(self, z: float, nominal_storey_m: float) -> int | None:
         """Index for a new floor at elevation ``z``, keeping indices ordered by elevation.
 

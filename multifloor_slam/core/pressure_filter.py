@@ -28,6 +28,19 @@ STAT_KEYS = (
     'bad_temperature',
 )
 
+#: The counters that are rejected samples (or sample problems), as logged and reported.
+REJECTION_KEYS = (
+    'not_finite',
+    'out_of_range',
+    'bad_stamp',
+    'duplicate_stamp',
+    'backwards_stamp',
+    'burst',
+    'spikes',
+    'gaps',
+    'bad_temperature',
+)
+
 #: sqrt(pi / 2): the standard error of a median of n normal samples is this * sigma / sqrt(n).
 _MEDIAN_EFFICIENCY = math.sqrt(math.pi / 2.0)
 #: E|x1 - x2| = this * sigma for two independent normal samples.
@@ -154,4 +167,4 @@ class PressureFilter:
         self._mad += alpha * (min(diff, clip) - self._mad)
 
 
-__all__ = ['STAT_KEYS', 'Level', 'PressureFilter']
+__all__ = ['REJECTION_KEYS', 'STAT_KEYS', 'Level', 'PressureFilter']

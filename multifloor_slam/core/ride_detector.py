@@ -118,11 +118,14 @@ class RideDetector:
             self._anchor = y
             return None, refined
         if not self._episode:
-            threshold = max(self._p.start_threshold_pa, self._p.start_noise_sigmas * level.sigma_pa)
+            threshold = max(
+                self._p.start_threshold_pa, self._p.start_noise_sigmas * level.sigma_pa
+            )
             if abs(y - self._anchor) > threshold * self.start_scale:
                 t0 = self._backtrack(level.sigma_pa, threshold)
                 last = self._last_step
-                abrupt = max(self._p.min_transition_s, 1.2 * self._dt_estimate())
+                dt = self._dt_estimate()
+                abrupt = self._p.min_transition_s if dt <= self._p.min_transition_s / 3 else dt
                 if (
                     last is not None
                     and last.confirmed
