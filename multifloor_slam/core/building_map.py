@@ -286,6 +286,7 @@ class BuildingMapper:
         self._skip_visit = False
         self._elev_sum: dict[int, tuple[float, int]] = {}
         self.last_alignment: AlignmentResult | None = None
+        self.floor_table: dict[str, Any] | None = None  # saved with the building when set
         self._stats: dict[str, int] = dict.fromkeys(
             (
                 'scans_in',
