@@ -38,6 +38,11 @@ if TYPE_CHECKING:
 
 FORMAT = 'multifloor_slam/building 1'
 PIXEL_FREE, PIXEL_OCCUPIED, PIXEL_UNKNOWN = 254, 0, 205
+#: Thresholds written into a trinary map YAML. They must separate the three fixed pixel values:
+#: unknown 205 is occ = 50/255 = 0.1961, so a ``free_thresh`` of 0.25 would load every unknown
+#: cell as free (ros-navigation/navigation2 PR #5278 fixed map_saver to write 0.196, as ROS 1 did).
+#: The layer's own thresholds decide which cells are drawn free / occupied before that.
+NAV2_OCCUPIED_THRESH, NAV2_FREE_THRESH = 0.65, 0.196
 _PALETTE = [(0, 0, 220), (0, 160, 0), (220, 0, 0), (0, 140, 220), (160, 0, 160), (0, 160, 160)]
 
 
@@ -165,8 +170,8 @@ def nav2_map_yaml(image: str, layer: OccupancyLayer) -> dict[str, Any]:
         'resolution': float(layer.resolution),
         'origin': [round(float(ox), 6), round(float(oy), 6), 0.0],
         'negate': 0,
-        'occupied_thresh': float(layer.params.occupied_thresh),
-        'free_thresh': float(layer.params.free_thresh),
+        'occupied_thresh': NAV2_OCCUPIED_THRESH,
+        'free_thresh': NAV2_FREE_THRESH,
     }
 
 
@@ -347,8 +352,8 @@ def building_dict(mapper: BuildingMapper, floor_table: dict[str, Any] | None) ->
             'stops': [
                 {
                     'floor': int(f),
-                    'x': round(float(link.positions[f][0]), 4),
-                    'y': round(float(link.positions[f][1]), 4),
+                    'x': float(link.positions[f][0]),
+                    'y': float(link.positions[f][1]),
                     'count': int(link.counts.get(f, 1)),
                 }
                 for f in link.floors

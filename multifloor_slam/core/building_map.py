@@ -440,6 +440,7 @@ class BuildingMapper:
         if not self._started:
             self._begin(pose)
         if self._skip_visit or (self._transform is None and self._revisit is None):
+            # (a rejected revisit, or no anchor for this floor: nothing safe to merge)
             self._stats['scans_skipped_visit'] += 1
             return False
         laser = se2_compose(pose, (p.laser_x, p.laser_y, p.laser_yaw))
@@ -513,7 +514,7 @@ class BuildingMapper:
             lo,
             m,
             (c_hi - c_lo, r_hi - r_lo),
-            flags=cv2.INTER_NEAREST,
+            flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
             borderMode=cv2.BORDER_CONSTANT,
             borderValue=float('nan'),
         )
@@ -614,14 +615,14 @@ class BuildingMapper:
                 self._finish_revisit()
             dep_slam = self._pose_before(t)
             dep_floor = None
-            if dep_slam is not None and self._transform is not None and not self._skip_visit:
+            if dep_slam is not None and self._transform is not None:
                 dep_floor = se2_compose(self._transform, dep_slam)
             self._episode = _Episode(t, self._floor, dep_floor, dep_slam, ride_seen=from_ride)
         elif from_ride and not ep.ride_seen and ep.floor_change_t is None:
             # The car starts moving: the robot now stands still where the car is.
             ep.ride_seen = True
             dep_slam = self._pose_before(t)
-            if dep_slam is not None and self._transform is not None and not self._skip_visit:
+            if dep_slam is not None and self._transform is not None:
                 ep.dep_slam_pose = dep_slam
                 ep.dep_floor_pose = se2_compose(self._transform, dep_slam)
 
@@ -696,7 +697,8 @@ class BuildingMapper:
             if result is not None:
                 self._stats['icp_rejected'] += 1
             if p.icp_reject == 'skip' and result is not None:
-                self._transform = None
+                # Keep tracking with the anchor (for the next ride) but merge nothing.
+                self._transform = rv.anchor
                 self._skip_visit = True
                 self._stats['scans_skipped_visit'] += len(rv.scans)
                 return

@@ -165,14 +165,15 @@ class OccupancyLayer:
         # erode thin walls.
         dx, dy = f[:, 0] - ox, f[:, 1] - oy
         dist = np.hypot(dx, dy)
-        eff = np.maximum(dist - hit, 0.0)
+        usable = dist > 1e-6  # zero-length beams are unusable ones: they limit no neighbour
+        eff = np.where(usable, np.maximum(dist - hit, 0.0), np.inf)
         lim = eff.copy()
         np.minimum(lim[1:], eff[:-1], out=lim[1:])
         np.minimum(lim[:-1], eff[1:], out=lim[:-1])
         if full_circle:
             lim[0] = min(lim[0], eff[-1])
             lim[-1] = min(lim[-1], eff[0])
-        scale_len = lim / np.maximum(dist, 1e-9)
+        scale_len = np.where(usable, lim, 0.0) / np.maximum(dist, 1e-9)
         poly = np.empty_like(f)
         poly[:, 0] = ox + dx * scale_len
         poly[:, 1] = oy + dy * scale_len

@@ -30,8 +30,9 @@ class ScanPoints:
     """One scan reduced to what mapping needs, in the sensor frame.
 
     Attributes:
-        free_xy: (N, 2) end of the free part of every usable beam, in beam order (a hit's free
-            part stops at the hit; a no-return beam is free up to the clipped range).
+        free_xy: (N, 2) end of the free part of every beam, in beam order (a hit's free part stops
+            at the hit; a no-return beam is free up to the clipped range; an unusable beam has
+            length 0, so the free polygon goes back to the sensor across it).
         hit: (N,) True where the beam returned a real obstacle.
         full_circle: the beams cover (almost) 360 degrees, so the free polygon needs no apex.
     """
@@ -74,13 +75,12 @@ def scan_points(
     with np.errstate(invalid='ignore'):
         hit = (r >= range_min) & (r < range_max)
         no_return = (r >= range_max) | np.isposinf(r)
-    usable = hit | no_return
-    length = np.where(hit, r, free_len)[usable]
+    length = np.where(hit, r, np.where(no_return, free_len, 0.0))
     free_xy = np.empty((length.size, 2))
-    free_xy[:, 0] = cos[usable] * length
-    free_xy[:, 1] = sin[usable] * length
+    free_xy[:, 0] = cos * length
+    free_xy[:, 1] = sin * length
     span = abs(angle_increment) * r.size
-    return ScanPoints(free_xy, hit[usable], span >= 2.0 * math.pi - 2.0 * abs(angle_increment))
+    return ScanPoints(free_xy, hit, span >= 2.0 * math.pi - 2.0 * abs(angle_increment))
 
 
 def se2_matrix(x: float, y: float, yaw: float) -> FloatArray:
