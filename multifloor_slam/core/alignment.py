@@ -96,7 +96,9 @@ def align_points(
 
     reg = o3d.pipelines.registration
     src = _cloud(np.asarray(source_xy, dtype=np.float64), params.voxel_m)
-    tgt = _cloud(np.asarray(target_xy, dtype=np.float64), params.voxel_m)
+    # The target is usually occupied-cell centres, already a lattice: downsampling it again
+    # would merge neighbouring centres at voxel borders and shift walls by half a cell.
+    tgt = _cloud(np.asarray(target_xy, dtype=np.float64), 0.0)
     none = (0.0, 0.0, 0.0)
     n_src, n_tgt = len(src.points), len(tgt.points)
     if min(n_src, n_tgt) < params.min_points:
@@ -106,15 +108,18 @@ def align_points(
     init = np.eye(4)
     for corr in (params.coarse_corr_m, params.fine_corr_m):
         init = reg.registration_icp(src, tgt, corr, init, estimation, criteria).transformation
-    final = reg.evaluate_registration(src, tgt, params.fine_corr_m, init)
     m = np.asarray(init)
-    yaw = math.atan2(m[1, 0], m[0, 0])
-    corr_pose = (float(m[0, 3]), float(m[1, 3]), yaw)
+    if m[2, 2] < 0.999 or abs(m[2, 3]) > 0.05:
+        return AlignmentResult(False, none, 0.0, math.inf, 'left the plane')
+    coarse = (float(m[0, 3]), float(m[1, 3]), math.atan2(m[1, 0], m[0, 0]))
+    src_xy = np.asarray(src.points)[:, :2]
+    tgt_xy = np.asarray(tgt.points)[:, :2]
+    corr_pose = refine_point_to_line(src_xy, tgt_xy, coarse, params.fine_corr_m)
+    yaw = corr_pose[2]
+    final = reg.evaluate_registration(src, tgt, params.fine_corr_m, se2_matrix4(corr_pose))
     fitness, rmse = float(final.fitness), float(final.inlier_rmse)
     reason = ''
-    if m[2, 2] < 0.999 or abs(m[2, 3]) > 0.05:
-        reason = 'left the plane'
-    elif fitness < params.min_fitness:
+    if fitness < params.min_fitness:
         reason = f'fitness {fitness:.2f} < {params.min_fitness}'
     elif rmse > params.max_rmse_m:
         reason = f'rmse {rmse:.3f} m > {params.max_rmse_m}'
@@ -123,6 +128,64 @@ def align_points(
     elif abs(math.degrees(yaw)) > params.max_correction_deg:
         reason = f'correction {math.degrees(yaw):.1f} deg too large'
     return AlignmentResult(not reason, corr_pose if not reason else none, fitness, rmse, reason)
+
+
+def se2_matrix4(pose: tuple[float, float, float]) -> FloatArray:
+    """4x4 homogeneous matrix of a planar pose (for Open3D)."""
+    c, s = math.cos(pose[2]), math.sin(pose[2])
+    m = np.eye(4)
+    m[:2, :2] = [[c, -s], [s, c]]
+    m[0, 3], m[1, 3] = pose[0], pose[1]
+    return m
+
+
+def refine_point_to_line(
+    source_xy: FloatArray,
+    target_xy: FloatArray,
+    init: tuple[float, float, float],
+    max_dist: float,
+    iterations: int = 15,
+    neighbours: int = 8,
+) -> tuple[float, float, float]:
+    """Sub-cell refinement: Gauss-Newton on point-to-line distances to local wall lines.
+
+    Point-to-point ICP against occupied-cell centres is biased by the cell lattice: a wall two
+    cells thick pulls the scan onto one of its columns (half a cell off). Here every target point
+    gets the line through the centroid of its neighbours (PCA), so a thick wall acts as its
+    centre line and the optimum is unbiased.
+    """
+    from scipy.spatial import cKDTree
+
+    if len(source_xy) < 3 or len(target_xy) < neighbours:
+        return init
+    tree = cKDTree(target_xy)
+    _, nn = tree.query(target_xy, k=neighbours)
+    local = target_xy[nn]  # (M, k, 2)
+    centroid = local.mean(axis=1)
+    d = local - centroid[:, None, :]
+    cov = np.einsum('mki,mkj->mij', d, d)
+    _, vecs = np.linalg.eigh(cov)
+    normal = vecs[:, :, 0]  # eigenvector of the smallest eigenvalue
+    x, y, yaw = init
+    for _ in range(iterations):
+        c, s = math.cos(yaw), math.sin(yaw)
+        p = source_xy @ np.array([[c, s], [-s, c]]) + (x, y)
+        dist, j = tree.query(p, distance_upper_bound=max_dist)
+        ok = np.isfinite(dist)
+        if ok.sum() < 3:
+            break
+        n, q, ps = normal[j[ok]], centroid[j[ok]], source_xy[ok]
+        r = np.einsum('mi,mi->m', n, p[ok] - q)
+        # d p / d yaw = R' ps = (-s px - c py, c px - s py)
+        dpx = -s * ps[:, 0] - c * ps[:, 1]
+        dpy = c * ps[:, 0] - s * ps[:, 1]
+        jac = np.column_stack([n[:, 0], n[:, 1], n[:, 0] * dpx + n[:, 1] * dpy])
+        h = jac.T @ jac + 1e-9 * np.eye(3)
+        step = -np.linalg.solve(h, jac.T @ r)
+        x, y, yaw = x + step[0], y + step[1], yaw + step[2]
+        if abs(step[0]) + abs(step[1]) < 1e-5 and abs(step[2]) < 1e-6:
+            break
+    return float(x), float(y), float(yaw)
 
 
 def residual_fitness(
