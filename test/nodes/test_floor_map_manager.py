@@ -198,3 +198,36 @@ def test_bad_inputs_are_counted_not_fatal(executor: Any, spin: Any) -> None:
     assert spin(executor, lambda: node.received['scan'] >= 1 and node.received['elevator'] >= 1)
     assert node.bad_inputs == 2
     assert node.mapper.stats['scans_in'] == 0
+
+
+@pytest.mark.parametrize('pose_type', ['pose_stamped', 'odometry'])
+def test_pose_type_parameter_selects_the_pose_message(
+    executor: Any, spin: Any, pose_type: str
+) -> None:
+    from geometry_msgs.msg import PoseStamped
+    from nav_msgs.msg import Odometry
+
+    node = _manager(executor, pose_type=pose_type)
+    probe = Node('pose_source')
+    executor.add_node(probe)
+    msg_type = PoseStamped if pose_type == 'pose_stamped' else Odometry
+    pub = probe.create_publisher(msg_type, 'pose', sensor_qos(10))
+    assert spin(executor, lambda: pub.get_subscription_count() > 0, 10.0)
+    msg = msg_type()
+    msg.header.stamp.sec = 5
+    pose = msg.pose if pose_type == 'pose_stamped' else msg.pose.pose
+    pose.position.x, pose.orientation.w = 1.5, 1.0
+    pub.publish(msg)
+    assert spin(executor, lambda: node.received['pose'] == 1, 5.0)
+    assert node.bad_inputs == 0
+    scan = LaserScan()
+    scan.header.stamp.sec = 5
+    scan.angle_min, scan.angle_increment = -math.pi, 2 * math.pi / 360
+    scan.range_min, scan.range_max = 0.05, 10.0
+    scan.ranges = np.full(360, 2.0, np.float32).tobytes()
+    scan_pub = probe.create_publisher(LaserScan, 'scan', SENSOR_QOS)
+    assert spin(executor, lambda: scan_pub.get_subscription_count() > 0, 10.0)
+    scan_pub.publish(scan)
+    assert spin(executor, lambda: node.mapper.stats['scans_integrated'] == 1, 5.0)
+    occ = node.mapper.floors[0].layer.occupied_points()
+    assert np.allclose(np.hypot(occ[:, 0] - 1.5, occ[:, 1]).mean(), 2.0, atol=0.06)
