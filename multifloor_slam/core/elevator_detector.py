@@ -62,6 +62,8 @@ class DetectorParams:
         conf: minimum detection confidence.
         iou: NMS IoU threshold.
         max_det: most detections kept per image.
+        cpu_threads: torch CPU threads (process-wide); 0 = Ultralytics' choice, one less than
+            the cores (max 8), which leaves a core to ROS and avoids OpenMP oversubscription.
     """
 
     model_path: str = ''
@@ -71,6 +73,7 @@ class DetectorParams:
     conf: float = 0.35
     iou: float = 0.5
     max_det: int = 20
+    cpu_threads: int = 0
 
     def __post_init__(self) -> None:
         if not (self.device in ('auto', 'cpu') or self.device.startswith(('cuda', 'mps'))):
@@ -81,6 +84,8 @@ class DetectorParams:
             raise ConfigError(f'conf and iou must lie in (0, 1), got {self.conf}, {self.iou}')
         if self.max_det < 1:
             raise ConfigError(f'max_det must be >= 1, got {self.max_det}')
+        if self.cpu_threads < 0:
+            raise ConfigError(f'cpu_threads must be >= 0, got {self.cpu_threads}')
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,10 @@ class ElevatorDetector:
         self.model_path = path
         self.device = resolve_device(self.params.device)
         self.half = bool(self.params.half and self.device.startswith('cuda'))
+        if self.device == 'cpu':
+            from ultralytics.utils import NUM_THREADS
+
+            torch.set_num_threads(self.params.cpu_threads or NUM_THREADS)
         self.names: dict[int, str] = {int(k): str(v) for k, v in names.items()}
         self._torch = torch
         self._yolo = yolo
@@ -246,8 +255,8 @@ class ElevatorDetector:
             iou=self.params.iou,
             max_det=self.params.max_det,
             device=self.device,
-            half=self.half,
             verbose=False,
+            **({'half': True} if self.half else {}),
         )[0]
         boxes = res.boxes
         return [

@@ -142,10 +142,13 @@ def train(params: TrainParams) -> Path:
     best = run / 'best.pt' if (run / 'best.pt').is_file() else run / 'last.pt'
     if not best.is_file():
         raise ModelError(f'training produced no weights in {run}')
+    from ultralytics.utils.torch_utils import strip_optimizer
+
     final = out / 'elevator_yolo.pt'
-    fd, tmp = tempfile.mkstemp(dir=out, prefix='.elevator_yolo.')
+    fd, tmp = tempfile.mkstemp(dir=out, prefix='.elevator_yolo.', suffix='.pt')
     os.close(fd)
     shutil.copyfile(best, tmp)
+    strip_optimizer(tmp)
     os.replace(tmp, final)
     LOG.info('weights written to %s', final)
     return final

@@ -78,6 +78,7 @@ DESCRIPTIONS = {
     'conf': 'minimum detection confidence',
     'iou': 'NMS IoU threshold',
     'max_det': 'most detections per frame',
+    'cpu_threads': 'torch CPU threads (process-wide); 0 = cores - 1 (max 8)',
     'window': 'M: frames in the smoothing window',
     'min_hits': 'N: frames of the window that must show a state',
     'min_confidence': 'detections below this score do not count as state evidence',
@@ -156,6 +157,7 @@ class ElevatorDetectorNode(Node):
             self.detector = ElevatorDetector(self.detector_params)
         except MultifloorError as err:
             self.get_logger().fatal(str(err))
+            self.destroy_node()
             raise
         self.state_machine = ElevatorStateMachine(self.state_params)
         self.stats = DetectorStats()
