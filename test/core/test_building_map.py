@@ -1,0 +1,175 @@
+"""BuildingMapper: per-floor layers, elevator episodes, re-anchoring, ICP revisits, links."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from multifloor_slam.core.building_map import (
+    BuildingMapper,
+    FloorLayer,
+    MapperParams,
+    floor_label,
+)
+from multifloor_slam.core.occupancy_layer import OccupancyLayer
+from multifloor_slam.core.scan_geometry import (
+    scan_points,
+    se2_compose,
+    transform_points,
+)
+from multifloor_slam.errors import ConfigError
+from multifloor_slam.sim.mapping_fixture import Tour, evaluate, feed, make_tour, raycast
+
+
+@pytest.fixture(scope='module')
+def tour() -> Tour:
+    return make_tour(scan_rate_hz=5.0, speed_mps=1.5, seed=3)
+
+
+@pytest.fixture(scope='module')
+def mapped(tour: Tour) -> BuildingMapper:
+    mapper = BuildingMapper()
+    feed(mapper, tour)
+    return mapper
+
+
+def test_three_floor_tour_with_slam_jumps_gives_layers_matching_the_plans(
+    tour: Tour, mapped: BuildingMapper
+) -> None:
+    assert sorted(mapped.floors) == [0, 1, 2]
+    assert [fl.label for _, fl in sorted(mapped.floors.items())] == ['L0', 'L1', 'L2']
+    quality = evaluate(mapped, tour)
+    for index, q in quality.items():
+        assert q['occupied_iou'] >= 0.9, (index, q)
+        assert q['free_iou'] >= 0.9, (index, q)
+        assert q['contamination'] < 0.005, (index, q)
+        assert q['link_error_m'] <= 0.3, (index, q)
+    for index, z in tour.plan.elevations.items():
+        assert mapped.floors[index].elevation_m == pytest.approx(z, abs=0.1)
+    stats = mapped.stats
+    assert stats['rides'] == 4
+    assert stats['icp_accepted'] == 2 and stats['icp_rejected'] == 0
+    assert stats['scans_skipped_elevator'] == sum(s.in_car or s.riding for s in tour.scans)
+
+
+def test_distinct_elevators_are_distinct_links(tour: Tour, mapped: BuildingMapper) -> None:
+    links = sorted(mapped.links, key=lambda link: link.x)
+    assert [link.floors for link in links] == [[0, 1], [1, 2]]
+    for link, shaft in zip(links, (tour.plan.shafts['A'], tour.plan.shafts['B']), strict=True):
+        assert math.hypot(link.x - shaft.cx, link.y - shaft.cy) < 0.3
+        assert link.rides == 2
+
+
+def test_reanchoring_removes_the_injected_slam_jump(tour: Tour, mapped: BuildingMapper) -> None:
+    assert len(tour.jumps) == 4
+    assert max(math.hypot(j[0], j[1]) for j in tour.jumps) > 1.0
+    last = tour.scans[-1]
+    assert mapped.transform is not None
+    est = se2_compose(mapped.transform, last.slam_pose)
+    assert math.hypot(est[0] - last.true_pose[0], est[1] - last.true_pose[1]) < 0.1
+    assert abs(est[2] - last.true_pose[2]) < math.radians(1.0)
+    # Without re-anchoring (scans at the raw SLAM pose) the later floors are smeared.
+    params = MapperParams().layer_params()
+    naive = {i: FloorLayer(i, OccupancyLayer(params), 0.0) for i in (0, 1, 2)}
+    for s in tour.scans:
+        if s.in_car or s.riding:
+            continue
+        pts = scan_points(s.ranges, tour.angle_min, tour.angle_increment, 0.05, tour.range_max)
+        naive[s.floor].layer.integrate(
+            s.slam_pose[:2], transform_points(pts.free_xy, s.slam_pose), pts.hit, True
+        )
+    smeared = evaluate(SimpleNamespace(floors=naive, links=[]), tour)
+    assert min(q['occupied_iou'] for q in smeared.values()) < 0.6
+
+
+def _room_scan(pose: tuple[float, float, float]) -> np.ndarray:
+    segs = np.array([[-3, -3, 3, -3], [3, -3, 3, 3], [3, 3, -3, 3], [-3, 3, -3, -3]], float)
+    angles = -math.pi + 2 * math.pi / 360 * np.arange(360)
+    return raycast(segs, pose, angles, 20.0)
+
+
+def _scan(mapper: BuildingMapper, t: float) -> bool:
+    mapper.add_pose(t, 0.0, 0.0, 0.0)
+    return mapper.add_scan(t, _room_scan((0.0, 0.0, 0.0)), -math.pi, 2 * math.pi / 360, 0.05, 20)
+
+
+def test_no_scan_is_integrated_while_riding_inside_the_car_or_before_the_floor_settles() -> None:
+    mapper = BuildingMapper(MapperParams(floor_settle_s=1.0))
+    assert _scan(mapper, 0.0)
+    mapper.set_elevator_state(0.5, 'inside')
+    assert not _scan(mapper, 0.6)
+    mapper.set_riding(1.0, True)
+    assert not _scan(mapper, 1.5)
+    mapper.set_floor(5.0, 1)
+    mapper.set_riding(5.2, False)
+    assert not _scan(mapper, 5.3)  # still inside the car
+    mapper.set_elevator_state(5.4, 'none')
+    assert not _scan(mapper, 5.5)  # floor changed 0.5 s ago: not settled
+    assert _scan(mapper, 6.5)
+    assert mapper.current_floor == 1
+    assert sorted(mapper.floors) == [0, 1]
+    assert mapper.stats['scans_skipped_elevator'] == 4
+    assert mapper.links[0].floors == [0, 1]
+    # A detector 'inside' blip without a floor change keeps the floor and its frame.
+    before = mapper.transform
+    mapper.set_elevator_state(7.0, 'inside')
+    mapper.set_elevator_state(7.5, 'doors_open')
+    assert _scan(mapper, 8.0)
+    assert mapper.transform == before
+    assert mapper.stats['rides'] == 1
+
+
+def test_icp_rejections_keep_the_anchor_or_skip_the_visit(tour: Tour) -> None:
+    strict = {'icp_max_correction_m': 0.0, 'icp_max_correction_deg': 0.0}
+    anchor = BuildingMapper(MapperParams(icp_reject='anchor', **strict))
+    feed(anchor, tour)
+    assert anchor.stats['icp_rejected'] == 2
+    assert anchor.last_alignment is not None and not anchor.last_alignment.accepted
+    for q in evaluate(anchor, tour).values():
+        assert q['occupied_iou'] >= 0.9  # the anchor alone is good on this tour
+    skip = BuildingMapper(MapperParams(icp_reject='skip', **strict))
+    feed(skip, tour)
+    assert skip.stats['icp_rejected'] == 2
+    assert skip.stats['scans_skipped_visit'] > 50
+    assert skip.stats['scans_integrated'] < anchor.stats['scans_integrated']
+
+
+def test_slam_map_source_copies_the_slam_grid_through_the_floor_transform() -> None:
+    mapper = BuildingMapper(MapperParams(map_source='slam_map'))
+    grid = np.full((40, 60), -1, np.int8)  # 3 m x 2 m at 5 cm
+    grid[10:30, 10:50] = 0
+    grid[20, 10:50] = 100
+    mapper.add_pose(0.0, 0.0, 0.0, 0.0)
+    assert mapper.add_slam_map(0.0, grid, 0.05, (1.0, 2.0, 0.0))
+    layer = mapper.floors[0].layer
+    tri = layer.trinary()
+    r0, c0 = layer.cell_offset
+    assert tri[40 + 20 - r0, 20 + 30 - c0] == 100  # y = 2 + 20*0.05, x = 1 + 30*0.05
+    assert tri[40 + 15 - r0, 20 + 30 - c0] == 0
+    assert (tri == 100).sum() == 40
+    # Rotated by 90 degrees: the occupied row becomes a column.
+    rot = BuildingMapper(MapperParams(map_source='slam_map'))
+    rot.add_pose(0.0, 0.0, 0.0, 0.0)
+    assert rot.add_slam_map(0.0, grid, 0.05, (0.0, 0.0, math.pi / 2))
+    occ = rot.floors[0].layer.occupied_points()
+    assert np.allclose(occ[:, 0], -20.5 * 0.05, atol=0.03)
+    assert (occ[:, 1].max() - occ[:, 1].min()) == pytest.approx(39 * 0.05, abs=0.06)
+    # Scans are not integrated in this mode, and a ride blocks the SLAM map too.
+    assert not rot.add_scan(0.1, _room_scan((0, 0, 0)), -math.pi, 2 * math.pi / 360, 0.05, 20)
+    rot.set_riding(1.0, True)
+    assert not rot.add_slam_map(1.1, grid, 0.05, (0.0, 0.0, 0.0))
+
+
+def test_floor_labels_and_param_validation() -> None:
+    assert [floor_label(i) for i in (0, 3, -1, -2)] == ['L0', 'L3', 'B1', 'B2']
+    with pytest.raises(ConfigError):
+        MapperParams(map_source='lidar')
+    with pytest.raises(ConfigError):
+        MapperParams(anchor_yaw='north')
+    with pytest.raises(ConfigError):
+        MapperParams(resolution=-1.0)
+    with pytest.raises(ConfigError):
+        MapperParams(building_name='a/b')
