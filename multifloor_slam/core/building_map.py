@@ -83,6 +83,8 @@ class MapperParams:
         laser_yaw: laser heading on the robot (rad).
         pose_max_gap_s: poses further apart than this are not interpolated between.
         pose_max_age_s: without a bracketing pair, the nearest pose is used if this close.
+        scan_wait_s: a scan newer than the newest pose waits up to this long for the next pose,
+            so it is interpolated, not extrapolated (SLAMs publish poses slower than scans).
         pose_buffer_s: how long poses are kept (must cover a ride's end).
         floor_settle_s: after a floor change, wait this long before mapping the new floor.
         initial_floor: floor index assumed until ``floor/current`` says otherwise.
@@ -119,6 +121,7 @@ class MapperParams:
     laser_yaw: float = 0.0
     pose_max_gap_s: float = 1.0
     pose_max_age_s: float = 0.3
+    scan_wait_s: float = 0.5
     pose_buffer_s: float = 120.0
     floor_settle_s: float = 1.0
     initial_floor: int = 0
@@ -148,8 +151,10 @@ class MapperParams:
             raise ConfigError(f"anchor_yaw must be 'departure' or 'slam', not {self.anchor_yaw!r}")
         if self.icp_reject not in ('anchor', 'skip'):
             raise ConfigError(f"icp_reject must be 'anchor' or 'skip', not {self.icp_reject!r}")
-        if self.max_free_range_m < 0 or self.pose_max_gap_s <= 0 or self.pose_max_age_s < 0:
-            raise ConfigError('max_free_range_m, pose_max_age_s >= 0 and pose_max_gap_s > 0')
+        if min(self.max_free_range_m, self.pose_max_age_s, self.scan_wait_s) < 0:
+            raise ConfigError('max_free_range_m, pose_max_age_s and scan_wait_s must be >= 0')
+        if self.pose_max_gap_s <= 0:
+            raise ConfigError('pose_max_gap_s must be > 0')
         if self.pose_buffer_s < 5 or self.floor_settle_s < 0 or self.icp_scans < 1:
             raise ConfigError('pose_buffer_s >= 5, floor_settle_s >= 0, icp_scans >= 1 needed')
         if self.default_floor_height_m <= 0 or self.link_cluster_m <= 0:
@@ -285,6 +290,7 @@ class BuildingMapper:
         self._started = False
         self._skip_visit = False
         self._elev_sum: dict[int, tuple[float, int]] = {}
+        self._waiting: list[tuple[float, tuple[Any, ...]]] = []  # scans waiting for a pose
         self.last_alignment: AlignmentResult | None = None
         self.floor_table: dict[str, Any] | None = None  # saved with the building when set
         self._stats: dict[str, int] = dict.fromkeys(
@@ -355,6 +361,8 @@ class BuildingMapper:
             del self._pose_t[:k]
             del self._pose_v[:k]
         self._update_episode(t)
+        if self._waiting:
+            self._release_waiting(self._pose_t[-1])
 
     def add_altitude(self, t: float, altitude_m: float) -> None:
         """Relative altitude (``floor/altitude``): averaged into the current floor's elevation."""
@@ -420,13 +428,49 @@ class BuildingMapper:
         range_min: float,
         range_max: float,
     ) -> bool:
-        """Integrate one LaserScan into the current floor; False when it was not integrated."""
+        """Integrate one LaserScan into the current floor; False when it was not integrated.
+
+        A scan newer than the newest pose waits (up to ``scan_wait_s``) for the pose after it and
+        is then processed; it counts as accepted (True) here.
+        """
         self._stats['scans_in'] += 1
-        self._update_episode(t)
-        p = self.params
-        if p.map_source != 'scan':
+        if self.params.map_source != 'scan':
             self._stats['scans_skipped_map_source'] += 1
             return False
+        args = (ranges, angle_min, angle_increment, range_min, range_max)
+        wait = self.params.scan_wait_s
+        if self._waiting:
+            self._release_waiting(t - wait)
+        newest = self._pose_t[-1] if self._pose_t else math.inf
+        if wait > 0 and newest < t < newest + wait and len(self._waiting) < 1000:
+            self._waiting.append((t, args))
+            return True
+        return self._process_scan(t, *args)
+
+    def _release_waiting(self, until: float) -> None:
+        """Process waiting scans stamped at or before ``until`` (in stamp order)."""
+        ready = [w for w in self._waiting if w[0] <= until]
+        if not ready:
+            return
+        self._waiting = [w for w in self._waiting if w[0] > until]
+        for t, args in sorted(ready, key=lambda w: w[0]):
+            self._process_scan(t, *args)
+
+    def flush(self) -> None:
+        """Process every waiting scan now (end of input)."""
+        self._release_waiting(math.inf)
+
+    def _process_scan(
+        self,
+        t: float,
+        ranges: NDArray[np.floating],
+        angle_min: float,
+        angle_increment: float,
+        range_min: float,
+        range_max: float,
+    ) -> bool:
+        self._update_episode(t)
+        p = self.params
         if self._episode is not None or self._riding or self._inside:
             self._stats['scans_skipped_elevator'] += 1
             return False

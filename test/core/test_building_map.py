@@ -173,3 +173,28 @@ def test_floor_labels_and_param_validation() -> None:
         MapperParams(resolution=-1.0)
     with pytest.raises(ConfigError):
         MapperParams(building_name='a/b')
+
+
+def test_scans_newer_than_the_newest_pose_wait_for_the_next_pose() -> None:
+    """A SLAM publishing poses at 2 Hz, scans at 10 Hz arriving before the pose after them."""
+
+    def run(wait: float) -> BuildingMapper:
+        mapper = BuildingMapper(MapperParams(scan_wait_s=wait))
+        for k in range(51):
+            t = k * 0.1
+            x = 0.2 * t  # 0.2 m/s along x
+            if k % 5 == 0:
+                mapper.add_pose(t, x, 0.0, 0.0)
+            ranges = _room_scan((x, 0.0, 0.0))
+            mapper.add_scan(t, ranges, -math.pi, 2 * math.pi / 360, 0.05, 20)
+        mapper.flush()
+        return mapper
+
+    waited = run(0.5)
+    assert waited.stats['scans_integrated'] == 51
+    assert waited.stats['scans_skipped_no_pose'] == 0
+    occ = waited.floors[0].layer.occupied_points()
+    d = np.minimum(np.abs(np.abs(occ[:, 0]) - 3.0), np.abs(np.abs(occ[:, 1]) - 3.0))
+    assert d.max() <= 0.08  # interpolated poses: the walls stay sharp
+    eager = run(0.0)
+    assert eager.stats['scans_skipped_no_pose'] > 15  # beyond pose_max_age_s: dropped
