@@ -674,8 +674,15 @@ class BuildingMapper:
         ep = self._episode
         if ep is None or self._riding or self._inside:
             return
-        if ep.floor_change_t is not None and t < ep.floor_change_t + self.params.floor_settle_s:
+        settle = self.params.floor_settle_s
+        if ep.floor_change_t is not None and t < ep.floor_change_t + settle:
             return
+        if (
+            ep.floor_change_t is None
+            and ep.riding_end_t is not None
+            and t < ep.riding_end_t + settle
+        ):
+            return  # a ride ended without a floor change yet: the new floor may come late
         ends = [v for v in (ep.riding_end_t, ep.floor_change_t) if v is not None]
         t_arr = max(ends) if ends else (ep.inside_end_t if ep.inside_end_t is not None else t)
         if not self._pose_t or self._pose_t[-1] < t_arr:

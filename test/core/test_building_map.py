@@ -198,3 +198,58 @@ def test_scans_newer_than_the_newest_pose_wait_for_the_next_pose() -> None:
     assert d.max() <= 0.08  # interpolated poses: the walls stay sharp
     eager = run(0.0)
     assert eager.stats['scans_skipped_no_pose'] > 15  # beyond pose_max_age_s: dropped
+
+
+def test_a_floor_change_published_after_the_ride_end_still_goes_to_the_new_floor() -> None:
+    mapper = BuildingMapper(MapperParams(floor_settle_s=1.0))
+    assert _scan(mapper, 0.0)
+    mapper.set_riding(1.0, True)
+    mapper.set_riding(5.0, False)
+    assert not _scan(mapper, 5.5)  # the estimator may still publish the new floor
+    mapper.set_floor(5.8, 2)
+    assert not _scan(mapper, 6.5)
+    assert _scan(mapper, 7.0)
+    assert sorted(mapper.floors) == [0, 2]
+    assert mapper.floors[2].layer.occupied_mask().any()
+    assert mapper.links[0].floors == [0, 2]
+
+
+def test_icp_corrects_a_wrong_anchor_on_a_revisit(tour: Tour) -> None:
+    """Shift the elevator's stored car position on L1 before the robot comes back to L1 through
+    it: the anchor is then 0.3 m off, and ICP must bring the revisit back onto the layer."""
+
+    def run(icp: bool) -> tuple[BuildingMapper, float]:
+        mapper = BuildingMapper(MapperParams(icp_enabled=icp))
+        second_ride_end = tour.rides[2][1]  # L2 -> L1 through B: the revisit of L1
+        shifted = False
+        for t, kind, value in tour.mapper_inputs():
+            if not shifted and t >= second_ride_end - 1.0:
+                link = next(lk for lk in mapper.links if 2 in lk.positions)
+                x, y = link.positions[1]
+                link.positions[1] = (x + 0.25, y - 0.15)
+                shifted = True
+            if kind == 'pose':
+                mapper.add_pose(t, *value)
+            elif kind == 'scan':
+                mapper.add_scan(
+                    t, value.ranges, tour.angle_min, tour.angle_increment, 0.05, tour.range_max
+                )
+            elif kind == 'floor':
+                mapper.set_floor(t, value)
+            elif kind == 'riding':
+                mapper.set_riding(t, value)
+            elif kind == 'elevator':
+                mapper.set_elevator_state(t, value)
+            if kind == 'scan' and t > second_ride_end + 6.0 and not value.in_car:
+                break
+        assert mapper.current_floor == 1 and mapper.transform is not None
+        s = value
+        est = se2_compose(mapper.transform, s.slam_pose)
+        return mapper, math.hypot(est[0] - s.true_pose[0], est[1] - s.true_pose[1])
+
+    refined, err = run(True)
+    assert refined.stats['icp_accepted'] == 1
+    assert err < 0.03
+    assert evaluate(refined, tour)[1]['contamination'] < 0.005
+    _, err_anchor_only = run(False)
+    assert err_anchor_only > 0.25
