@@ -42,6 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from multifloor_slam.core.alignment import AlignmentResult, IcpParams, align_points
+from multifloor_slam.core.floor_table import floor_label
 from multifloor_slam.core.occupancy_layer import LayerParams, OccupancyLayer
 from multifloor_slam.core.scan_geometry import (
     scan_points,
@@ -56,11 +57,6 @@ Pose = tuple[float, float, float]
 FloatArray = NDArray[np.float64]
 
 ELEVATOR_STATES = ('none', 'approaching', 'doors_open', 'inside')
-
-
-def floor_label(index: int) -> str:
-    """``L<index>`` for index >= 0, ``B<-index>`` below ground (B1 is the first basement)."""
-    return f'L{index}' if index >= 0 else f'B{-index}'
 
 
 @dataclass(frozen=True)
@@ -569,6 +565,7 @@ class BuildingMapper:
     # ---- files --------------------------------------------------------------------------------
     def save(self, out_dir: Path, floor_table: dict[str, Any] | None = None) -> Path:
         """Write the building files atomically; returns the path of ``building.yaml``."""
+        self.flush()
         from multifloor_slam.core.building_files import save_building
 
         return save_building(self, Path(out_dir), floor_table=floor_table)
