@@ -83,6 +83,13 @@ class MapperParams:
             so it is interpolated, not extrapolated (SLAMs publish poses slower than scans).
         pose_buffer_s: how long poses are kept (must cover a ride's end).
         floor_settle_s: after a floor change, wait this long before mapping the new floor.
+        arrival_motion_m: after a ride the robot stands in the car; the arrival anchor is its
+            SLAM pose just before it first moves more than this (so a SLAM jump at any time
+            while it stands there is removed).
+        arrival_motion_deg: ... or turns more than this.
+        arrival_timeout_s: anchor anyway when the robot has not moved this long after the ride.
+        max_robot_speed_mps: a pose step faster than this (+0.15 m of noise) is a SLAM jump.
+        max_robot_yaw_rate: a heading step faster than this (rad/s, +0.1 rad) is a SLAM jump.
         initial_floor: floor index assumed until ``floor/current`` says otherwise.
         default_floor_height_m: elevation per floor index when no altitude was measured.
         anchor_yaw: 'departure' (the robot keeps its heading in the car) or 'slam' (trust the
@@ -120,6 +127,11 @@ class MapperParams:
     scan_wait_s: float = 0.5
     pose_buffer_s: float = 120.0
     floor_settle_s: float = 1.0
+    arrival_motion_m: float = 0.25
+    arrival_motion_deg: float = 15.0
+    arrival_timeout_s: float = 30.0
+    max_robot_speed_mps: float = 2.5
+    max_robot_yaw_rate: float = 2.0
     initial_floor: int = 0
     default_floor_height_m: float = 3.0
     anchor_yaw: str = 'departure'
@@ -153,6 +165,12 @@ class MapperParams:
             raise ConfigError('pose_max_gap_s must be > 0')
         if self.pose_buffer_s < 5 or self.floor_settle_s < 0 or self.icp_scans < 1:
             raise ConfigError('pose_buffer_s >= 5, floor_settle_s >= 0, icp_scans >= 1 needed')
+        if min(self.arrival_motion_m, self.arrival_motion_deg, self.arrival_timeout_s) <= 0:
+            raise ConfigError(
+                'arrival_motion_m, arrival_motion_deg, arrival_timeout_s must be > 0'
+            )
+        if self.max_robot_speed_mps <= 0 or self.max_robot_yaw_rate <= 0:
+            raise ConfigError('max_robot_speed_mps and max_robot_yaw_rate must be > 0')
         if self.default_floor_height_m <= 0 or self.link_cluster_m <= 0:
             raise ConfigError('default_floor_height_m and link_cluster_m must be > 0')
         if self.car_width_m <= 0 or self.car_depth_m <= 0:
@@ -682,19 +700,50 @@ class BuildingMapper:
             return  # a ride ended without a floor change yet: the new floor may come late
         ends = [v for v in (ep.riding_end_t, ep.floor_change_t) if v is not None]
         t_arr = max(ends) if ends else (ep.inside_end_t if ep.inside_end_t is not None else t)
-        if not self._pose_t or self._pose_t[-1] < t_arr:
-            return  # wait for a pose at the arrival time
+        if self._floor == ep.from_floor:
+            # Same floor (a false alarm or an empty ride): the SLAM frame still holds.
+            self._episode = None
+            return
+        arr_slam = self._rest_pose(t_arr, t)
+        if arr_slam is None:
+            return  # the robot still stands in the car (or no pose yet): keep waiting
         self._episode = None
-        self._arrive(ep, t_arr)
+        self._arrive(ep, arr_slam)
 
-    def _arrive(self, ep: _Episode, t_arr: float) -> None:
+    def _rest_pose(self, t_from: float, t_now: float) -> Pose | None:
+        """The SLAM pose of the robot standing in the car after the ride, once it moves off.
+
+        Poses from ``t_from`` on are walked in order. A step faster than the robot can drive or
+        turn is a SLAM jump: the rest pose jumps with it. The first smooth departure from the rest
+        pose (``arrival_motion_m`` / ``arrival_motion_deg``) ends the rest. None while the robot
+        still stands and ``arrival_timeout_s`` has not passed.
+        """
         p = self.params
-        changed = self._floor != ep.from_floor
-        if not changed:
-            return  # same floor (a false alarm or an empty ride): the SLAM frame still holds
+        i = bisect.bisect_left(self._pose_t, t_from)
+        if i >= len(self._pose_t):
+            return None
+        prev_t = t_from
+        prev = self._pose_at(t_from) or self._pose_v[i]
+        rest = prev
+        turn = math.radians(p.arrival_motion_deg)
+        for tj, q in zip(self._pose_t[i:], self._pose_v[i:], strict=True):
+            dt = max(tj - prev_t, 0.0)
+            step = math.hypot(q[0] - prev[0], q[1] - prev[1])
+            dyaw = abs(wrap_angle(q[2] - prev[2]))
+            if step > p.max_robot_speed_mps * dt + 0.15 or dyaw > p.max_robot_yaw_rate * dt + 0.1:
+                rest = q  # a SLAM jump
+            elif (
+                math.hypot(q[0] - rest[0], q[1] - rest[1]) > p.arrival_motion_m
+                or abs(wrap_angle(q[2] - rest[2])) > turn
+            ):
+                return rest
+            prev_t, prev = tj, q
+        return prev if t_now - t_from > p.arrival_timeout_s else None
+
+    def _arrive(self, ep: _Episode, arr_slam: Pose) -> None:
+        p = self.params
         self._stats['rides'] += 1
-        arr_slam = self._pose_at(t_arr) or self._pose_before(t_arr)
-        if ep.dep_floor_pose is None or ep.dep_slam_pose is None or arr_slam is None:
+        if ep.dep_floor_pose is None or ep.dep_slam_pose is None:
             # No departure pose: nothing to anchor to. A new floor starts in the SLAM frame.
             self._transform = (0.0, 0.0, 0.0) if self._floor not in self._floors else None
             self._skip_visit = self._transform is None

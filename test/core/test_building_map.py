@@ -91,9 +91,9 @@ def _room_scan(pose: tuple[float, float, float]) -> np.ndarray:
     return raycast(segs, pose, angles, 20.0)
 
 
-def _scan(mapper: BuildingMapper, t: float) -> bool:
-    mapper.add_pose(t, 0.0, 0.0, 0.0)
-    return mapper.add_scan(t, _room_scan((0.0, 0.0, 0.0)), -math.pi, 2 * math.pi / 360, 0.05, 20)
+def _scan(mapper: BuildingMapper, t: float, x: float = 0.0) -> bool:
+    mapper.add_pose(t, x, 0.0, 0.0)
+    return mapper.add_scan(t, _room_scan((x, 0.0, 0.0)), -math.pi, 2 * math.pi / 360, 0.05, 20)
 
 
 def test_no_scan_is_integrated_while_riding_inside_the_car_or_before_the_floor_settles() -> None:
@@ -108,16 +108,17 @@ def test_no_scan_is_integrated_while_riding_inside_the_car_or_before_the_floor_s
     assert not _scan(mapper, 5.3)  # still inside the car
     mapper.set_elevator_state(5.4, 'none')
     assert not _scan(mapper, 5.5)  # floor changed 0.5 s ago: not settled
-    assert _scan(mapper, 6.5)
+    assert not _scan(mapper, 6.5)  # the robot still stands in the car: anchor when it moves off
+    assert _scan(mapper, 6.7, x=0.5)
     assert mapper.current_floor == 1
     assert sorted(mapper.floors) == [0, 1]
-    assert mapper.stats['scans_skipped_elevator'] == 4
+    assert mapper.stats['scans_skipped_elevator'] == 5
     assert mapper.links[0].floors == [0, 1]
     # A detector 'inside' blip without a floor change keeps the floor and its frame.
     before = mapper.transform
     mapper.set_elevator_state(7.0, 'inside')
     mapper.set_elevator_state(7.5, 'doors_open')
-    assert _scan(mapper, 8.0)
+    assert _scan(mapper, 8.0, x=0.5)
     assert mapper.transform == before
     assert mapper.stats['rides'] == 1
 
@@ -208,7 +209,8 @@ def test_a_floor_change_published_after_the_ride_end_still_goes_to_the_new_floor
     assert not _scan(mapper, 5.5)  # the estimator may still publish the new floor
     mapper.set_floor(5.8, 2)
     assert not _scan(mapper, 6.5)
-    assert _scan(mapper, 7.0)
+    assert not _scan(mapper, 7.0)
+    assert _scan(mapper, 7.2, x=0.4)
     assert sorted(mapper.floors) == [0, 2]
     assert mapper.floors[2].layer.occupied_mask().any()
     assert mapper.links[0].floors == [0, 2]
@@ -253,3 +255,27 @@ def test_icp_corrects_a_wrong_anchor_on_a_revisit(tour: Tour) -> None:
     assert evaluate(refined, tour)[1]['contamination'] < 0.005
     _, err_anchor_only = run(False)
     assert err_anchor_only > 0.25
+
+
+def test_a_slam_jump_after_the_ride_end_while_the_robot_stands_in_the_car_is_removed() -> None:
+    """The barometer reports the ride's end before the car stops; the SLAM jumps after that."""
+    mapper = BuildingMapper()
+    for k in range(5):
+        assert _scan(mapper, k * 0.1, x=0.0)
+    mapper.set_riding(1.0, True)
+    for k in range(11, 50):  # standing in the car
+        _scan(mapper, k * 0.1)
+    mapper.set_floor(5.0, 1)
+    mapper.set_riding(5.0, False)
+    jump = (2.0, -1.0, 0.5)
+    t = 5.0
+    for k in range(20):  # 2 s more standing; the SLAM jumps at 5.8 s
+        t = 5.0 + k * 0.1
+        pose = se2_compose(jump, (0.0, 0.0, 0.0)) if t >= 5.8 else (0.0, 0.0, 0.0)
+        mapper.add_pose(t, *pose)
+    for k in range(1, 10):  # drives off along its own x axis
+        true = (0.1 * k, 0.0, 0.0)
+        mapper.add_pose(t + 0.1 * k, *se2_compose(jump, true))
+    assert mapper.transform is not None
+    est = se2_compose(mapper.transform, se2_compose(jump, (0.9, 0.0, 0.0)))
+    assert est == pytest.approx((0.9, 0.0, 0.0), abs=1e-6)
