@@ -90,6 +90,8 @@ class MapperParams:
         arrival_timeout_s: anchor anyway when the robot has not moved this long after the ride.
         max_robot_speed_mps: a pose step faster than this (+0.15 m of noise) is a SLAM jump.
         max_robot_yaw_rate: a heading step faster than this (rad/s, +0.1 rad) is a SLAM jump.
+        car_exit_m: after a ride, scans are mapped (and used for ICP) only once the robot is this
+            far from where it stood in the car: scans from inside the car see its walls.
         initial_floor: floor index assumed until ``floor/current`` says otherwise.
         default_floor_height_m: elevation per floor index when no altitude was measured.
         anchor_yaw: 'departure' (the robot keeps its heading in the car) or 'slam' (trust the
@@ -132,6 +134,7 @@ class MapperParams:
     arrival_timeout_s: float = 30.0
     max_robot_speed_mps: float = 2.5
     max_robot_yaw_rate: float = 2.0
+    car_exit_m: float = 1.2
     initial_floor: int = 0
     default_floor_height_m: float = 3.0
     anchor_yaw: str = 'departure'
@@ -169,6 +172,8 @@ class MapperParams:
             raise ConfigError(
                 'arrival_motion_m, arrival_motion_deg, arrival_timeout_s must be > 0'
             )
+        if self.car_exit_m < 0:
+            raise ConfigError(f'car_exit_m must be >= 0, got {self.car_exit_m}')
         if self.max_robot_speed_mps <= 0 or self.max_robot_yaw_rate <= 0:
             raise ConfigError('max_robot_speed_mps and max_robot_yaw_rate must be > 0')
         if self.default_floor_height_m <= 0 or self.link_cluster_m <= 0:
@@ -268,6 +273,8 @@ class _Episode:
     from_floor: int
     dep_floor_pose: Pose | None  # robot pose in the departure floor's frame
     dep_slam_pose: Pose | None
+    dep_t: float = 0.0  # when the departure pose was taken
+    dep_transform: Pose | None = None  # SLAM -> departure floor at that time
     ride_seen: bool = False
     floor_change_t: float | None = None
     riding_end_t: float | None = None
@@ -305,6 +312,7 @@ class BuildingMapper:
         self._skip_visit = False
         self._elev_sum: dict[int, tuple[float, int]] = {}
         self._waiting: list[tuple[float, tuple[Any, ...]]] = []  # scans waiting for a pose
+        self._car_xy: tuple[float, float] | None = None  # SLAM x, y of the car after a ride
         self.last_alignment: AlignmentResult | None = None
         self.floor_table: dict[str, Any] | None = None  # saved with the building when set
         self._stats: dict[str, int] = dict.fromkeys(
@@ -497,6 +505,11 @@ class BuildingMapper:
             return False
         if not self._started:
             self._begin(pose)
+        if self._car_xy is not None:
+            if math.hypot(pose[0] - self._car_xy[0], pose[1] - self._car_xy[1]) < p.car_exit_m:
+                self._stats['scans_skipped_elevator'] += 1
+                return False
+            self._car_xy = None  # out of the car
         if self._skip_visit or (self._transform is None and self._revisit is None):
             # (a rejected revisit, or no anchor for this floor: nothing safe to merge)
             self._stats['scans_skipped_visit'] += 1
@@ -676,7 +689,9 @@ class BuildingMapper:
             dep_floor = None
             if dep_slam is not None and self._transform is not None:
                 dep_floor = se2_compose(self._transform, dep_slam)
-            self._episode = _Episode(t, self._floor, dep_floor, dep_slam, ride_seen=from_ride)
+            self._episode = _Episode(
+                t, self._floor, dep_floor, dep_slam, t, self._transform, ride_seen=from_ride
+            )
         elif from_ride and not ep.ride_seen and ep.floor_change_t is None:
             # The car starts moving: the robot now stands still where the car is.
             ep.ride_seen = True
@@ -684,6 +699,7 @@ class BuildingMapper:
             if dep_slam is not None and self._transform is not None:
                 ep.dep_slam_pose = dep_slam
                 ep.dep_floor_pose = se2_compose(self._transform, dep_slam)
+                ep.dep_t, ep.dep_transform = t, self._transform
 
     def _update_episode(self, t: float) -> None:
         ep = self._episode
@@ -708,41 +724,78 @@ class BuildingMapper:
         if arr_slam is None:
             return  # the robot still stands in the car (or no pose yet): keep waiting
         self._episode = None
+        if ep.dep_transform is not None:
+            # The car position: the mean pose while the robot stood still from the departure on.
+            dep, _ = self._stationary(ep.dep_t, t_arr, after_jumps=False)
+            if dep is not None:
+                ep.dep_slam_pose = dep
+                ep.dep_floor_pose = se2_compose(ep.dep_transform, dep)
         self._arrive(ep, arr_slam)
 
     def _rest_pose(self, t_from: float, t_now: float) -> Pose | None:
         """The SLAM pose of the robot standing in the car after the ride, once it moves off.
 
-        Poses from ``t_from`` on are walked in order. A step faster than the robot can drive or
-        turn is a SLAM jump: the rest pose jumps with it. The first smooth departure from the rest
-        pose (``arrival_motion_m`` / ``arrival_motion_deg``) ends the rest. None while the robot
-        still stands and ``arrival_timeout_s`` has not passed.
+        None while the robot still stands there and ``arrival_timeout_s`` has not passed.
+        """
+        pose, moved = self._stationary(t_from, math.inf, after_jumps=True)
+        if pose is None or not (moved or t_now - t_from > self.params.arrival_timeout_s):
+            return None
+        return pose
+
+    def _stationary(
+        self, t_from: float, t_to: float, after_jumps: bool
+    ) -> tuple[Pose | None, bool]:
+        """Mean SLAM pose while the robot stands still from ``t_from`` on; True if it moved off.
+
+        Poses are walked in order. A step faster than the robot can drive or turn is a SLAM
+        jump: with ``after_jumps`` the stand restarts after it (the pose after the jump is what
+        counts), otherwise the walk stops there. The first smooth departure from the standing
+        pose (``arrival_motion_m`` / ``arrival_motion_deg``) or ``t_to`` ends the stand. The mean
+        over the stand removes the SLAM's per-pose noise from the anchor.
         """
         p = self.params
         i = bisect.bisect_left(self._pose_t, t_from)
         if i >= len(self._pose_t):
-            return None
+            return None, False
         prev_t = t_from
         prev = self._pose_at(t_from) or self._pose_v[i]
-        rest = prev
+        stand = [prev]
         turn = math.radians(p.arrival_motion_deg)
+        moved = False
         for tj, q in zip(self._pose_t[i:], self._pose_v[i:], strict=True):
+            if tj > t_to:
+                break
             dt = max(tj - prev_t, 0.0)
             step = math.hypot(q[0] - prev[0], q[1] - prev[1])
             dyaw = abs(wrap_angle(q[2] - prev[2]))
+            rest = stand[0]
             if step > p.max_robot_speed_mps * dt + 0.15 or dyaw > p.max_robot_yaw_rate * dt + 0.1:
-                rest = q  # a SLAM jump
+                if not after_jumps:
+                    break
+                stand = [q]  # a SLAM jump: the robot still stands, somewhere else in the map
             elif (
                 math.hypot(q[0] - rest[0], q[1] - rest[1]) > p.arrival_motion_m
                 or abs(wrap_angle(q[2] - rest[2])) > turn
             ):
-                return rest
+                moved = True
+                break
+            else:
+                stand.append(q)
             prev_t, prev = tj, q
-        return prev if t_now - t_from > p.arrival_timeout_s else None
+        arr = np.asarray(stand)
+        yaw0 = arr[0, 2]
+        dyaws = [wrap_angle(v - yaw0) for v in arr[:, 2]]
+        mean = (
+            float(arr[:, 0].mean()),
+            float(arr[:, 1].mean()),
+            wrap_angle(yaw0 + float(np.mean(dyaws))),
+        )
+        return mean, moved
 
     def _arrive(self, ep: _Episode, arr_slam: Pose) -> None:
         p = self.params
         self._stats['rides'] += 1
+        self._car_xy = (arr_slam[0], arr_slam[1])
         if ep.dep_floor_pose is None or ep.dep_slam_pose is None:
             # No departure pose: nothing to anchor to. A new floor starts in the SLAM frame.
             self._transform = (0.0, 0.0, 0.0) if self._floor not in self._floors else None
