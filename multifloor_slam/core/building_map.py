@@ -745,12 +745,12 @@ class BuildingMapper:
     def _stationary(
         self, t_from: float, t_to: float, after_jumps: bool
     ) -> tuple[Pose | None, bool]:
-        """Mean SLAM pose while the robot stands still from ``t_from`` on; True if it moved off.
+        """Median SLAM pose while the robot stands still from ``t_from`` on; True if it moved off.
 
         Poses are walked in order. A step faster than the robot can drive or turn is a SLAM
         jump: with ``after_jumps`` the stand restarts after it (the pose after the jump is what
         counts), otherwise the walk stops there. The first smooth departure from the standing
-        pose (``arrival_motion_m`` / ``arrival_motion_deg``) or ``t_to`` ends the stand. The mean
+        pose (``arrival_motion_m`` / ``arrival_motion_deg``) or ``t_to`` ends the stand. The median
         over the stand removes the SLAM's per-pose noise from the anchor.
         """
         p = self.params
@@ -782,15 +782,16 @@ class BuildingMapper:
             else:
                 stand.append(q)
             prev_t, prev = tj, q
+        # The median: robust to the first centimetres of driving off at the end of the stand.
         arr = np.asarray(stand)
         yaw0 = arr[0, 2]
         dyaws = [wrap_angle(v - yaw0) for v in arr[:, 2]]
-        mean = (
-            float(arr[:, 0].mean()),
-            float(arr[:, 1].mean()),
-            wrap_angle(yaw0 + float(np.mean(dyaws))),
+        mid = (
+            float(np.median(arr[:, 0])),
+            float(np.median(arr[:, 1])),
+            wrap_angle(yaw0 + float(np.median(dyaws))),
         )
-        return mean, moved
+        return mid, moved
 
     def _arrive(self, ep: _Episode, arr_slam: Pose) -> None:
         p = self.params

