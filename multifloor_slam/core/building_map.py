@@ -145,7 +145,7 @@ class MapperParams:
     icp_coarse_corr_m: float = 0.6
     icp_fine_corr_m: float = 0.15
     icp_iterations: int = 40
-    icp_min_fitness: float = 0.5
+    icp_min_fitness: float = 0.6
     icp_max_rmse_m: float = 0.08
     icp_max_correction_m: float = 1.5
     icp_max_correction_deg: float = 20.0
