@@ -104,6 +104,7 @@ class MapperParams:
         icp_fine_corr_m: see :class:`IcpParams`.
         icp_iterations: see :class:`IcpParams`.
         icp_min_fitness: see :class:`IcpParams`.
+        icp_large_fitness: see :class:`IcpParams`.
         icp_max_rmse_m: see :class:`IcpParams`.
         icp_max_correction_m: see :class:`IcpParams`.
         icp_max_correction_deg: see :class:`IcpParams`.
@@ -146,6 +147,7 @@ class MapperParams:
     icp_fine_corr_m: float = 0.15
     icp_iterations: int = 40
     icp_min_fitness: float = 0.6
+    icp_large_fitness: float = 0.9
     icp_max_rmse_m: float = 0.08
     icp_max_correction_m: float = 1.5
     icp_max_correction_deg: float = 20.0
@@ -205,6 +207,7 @@ class MapperParams:
             iterations=self.icp_iterations,
             voxel_m=self.resolution,
             min_fitness=self.icp_min_fitness,
+            large_fitness=self.icp_large_fitness,
             max_rmse_m=self.icp_max_rmse_m,
             max_correction_m=self.icp_max_correction_m,
             max_correction_deg=self.icp_max_correction_deg,
