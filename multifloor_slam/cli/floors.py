@@ -62,7 +62,9 @@ def read_csv(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
             f'{path}: the CSV header needs columns "t" (s) and "pressure" (Pa), optionally '
             f'"temperature" (C); found {header}'
         )
-    cols = {name: header.index(name) for name in ('t', 'pressure', 'temperature') if name in header}
+    cols = {
+        name: header.index(name) for name in ('t', 'pressure', 'temperature') if name in header
+    }
 
     def column(name: str) -> np.ndarray:
         i = cols[name]

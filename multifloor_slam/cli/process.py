@@ -36,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--initial-floor', type=int, default=0, help='floor index at the start')
     parser.add_argument('--resolution', type=float, default=None, help='map cell size (m)')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    parser.add_argument(
+        '--truth', type=Path, help='simulator ground_truth/ folder: print scores against it'
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,4 +70,37 @@ def run(args: argparse.Namespace) -> int:
     report = process_bag(args.bag, args.out, options)
     print(report.summary())
     print(f'report:   {Path(args.out) / "report.json"}')
+    if args.truth:
+        _print_scores(args.bag, report, args.truth)
     return 0
+
+
+def _print_scores(bag: Path, report: object, truth_dir: Path) -> None:
+    from multifloor_slam.core.building_map import BuildingMapper
+    from multifloor_slam.io.bag_reader import BagReader
+    from multifloor_slam.sim.evaluate import floor_accuracy, map_quality, reference_layers
+    from multifloor_slam.sim.ground_truth import load_ground_truth
+
+    truth = load_ground_truth(truth_dir)
+    acc = floor_accuracy(report.floor_trace, report.rides, truth)  # type: ignore[attr-defined]
+    print('\nagainst the ground truth:')
+    print(
+        f'  true floors: {" ".join(f["label"] for f in truth.floors)}; '
+        f'true visits: {" -> ".join(str(v) for v in truth.meta["visits"])}'
+    )
+    for r, e in zip(truth.rides, report.rides, strict=False):  # type: ignore[attr-defined]
+        print(f'  true ride {r["from"]} -> {r["to"]}   found {e["from_floor"]} -> {e["to_floor"]}')
+    print(
+        f'  rides right: {acc.rides_correct}/{acc.rides_true}, false rides: {acc.false_rides}, '
+        f'parked time on the right floor: {100 * acc.parked_time_correct:.2f} %'
+    )
+    mapper = BuildingMapper.load(Path(report.building_yaml))  # type: ignore[attr-defined]
+    params = next(iter(mapper.floors.values())).layer.params
+    with BagReader(bag) as reader:
+        refs = reference_layers((r for _, r in reader.read({'scan': None})), truth, params)
+    for s in map_quality(mapper, truth, refs):
+        print(
+            f'  {s.label:>4}: occupied IoU {s.occupied_iou:.3f}, free IoU {s.free_iou:.3f}, '
+            f'contamination {100 * s.contamination:.2f} %, link error {s.link_error_m:.2f} m, '
+            f'elevation error {s.elevation_error_m:.2f} m'
+        )

@@ -17,6 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--elevators', type=int, default=2, choices=(1, 2), help='shafts (2)')
     parser.add_argument('--visits', type=int, default=None, help='floor visits (floors + 2)')
     parser.add_argument('--rooms', type=int, default=2, help='rooms explored per first visit')
+    parser.add_argument('--duration', type=float, default=None, help='cut the tour after S s')
     parser.add_argument('--storage', choices=('mcap', 'sqlite3'), default='mcap')
     parser.add_argument('--compressed', action='store_true', help='jpeg CompressedImage camera')
     parser.add_argument('--no-camera', action='store_true', help='record no camera')
@@ -37,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
         elevators=args.elevators,
         visits=args.visits,
         rooms_per_visit=args.rooms,
+        max_duration_s=args.duration,
         storage=args.storage,
         compressed=args.compressed,
         camera=not args.no_camera,

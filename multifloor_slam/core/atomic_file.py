@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -30,7 +31,5 @@ def write_atomic(path: Path | str, data: bytes) -> None:
         raise MapFileError(f'cannot write {path}: {err.strerror or err}') from err
     finally:
         if tmp is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass

@@ -1,8 +1,9 @@
 """The three nodes' wiring as one deterministic object: records in stamp order -> a building.
 
-``floor_estimator`` -> ``floor/current``, ``floor/riding``, ``floor/altitude`` -> ``floor_map_manager``;
-``elevator_detector`` -> ``elevator/state`` -> both. The live nodes make exactly these core calls;
-here they happen in stamp order without DDS, so a bag always gives the same building.
+``floor_estimator`` -> ``floor/current``, ``floor/riding``, ``floor/altitude`` ->
+``floor_map_manager``; ``elevator_detector`` -> ``elevator/state`` -> both. The live nodes
+make exactly these core calls; here they happen in stamp order without DDS, so a bag always
+gives the same building.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -149,10 +150,10 @@ class BuildingPipeline:
         return table.elevation(floor) if floor in table else None
 
     def save(self, out_dir: Path) -> Path:
-        """Write the building (maps, building.yaml, Open-RMF export, PNG); returns building.yaml."""
+        """Write the building (maps, building.yaml, Open-RMF, PNG); returns building.yaml."""
         return self.mapper.save(out_dir, floor_table=self.estimator.table.to_dict())
 
-    _handlers: dict[str, Any] = {
+    _handlers: ClassVar[dict[str, Any]] = {
         'pressure': on_pressure,
         'pose': on_pose,
         'odom': on_pose,

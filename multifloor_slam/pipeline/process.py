@@ -60,6 +60,7 @@ class ProcessReport:
     out_dir: str
     building_yaml: str
     picture: str
+    bag_start_s: float
     bag_duration_s: float
     wall_s: float
     detector: str
@@ -99,8 +100,9 @@ class ProcessReport:
                 f'{f["occupied_cells"]:>7} occupied cells'
             )
         for r in self.rides:
+            t0, t1 = r['t_start'] - self.bag_start_s, r['t_end'] - self.bag_start_s
             lines.append(
-                f'  ride {r["t_start"]:8.1f}-{r["t_end"]:8.1f} s  {r["from_label"]} -> '
+                f'  ride at {t0:7.1f}-{t1:7.1f} s  {r["from_label"]} -> '
                 f'{r["to_label"]}  dz {r["dz_m"]:+.2f} m  confidence {r["confidence"]:.2f}'
             )
         lines.append(f'building: {self.building_yaml}')
@@ -137,7 +139,9 @@ def _streams(bag: BagReader, options: ProcessOptions) -> tuple[dict[str, str | N
     return streams, mode
 
 
-def process_bag(bag_path: Path, out_dir: Path, options: ProcessOptions | None = None) -> ProcessReport:
+def process_bag(
+    bag_path: Path, out_dir: Path, options: ProcessOptions | None = None
+) -> ProcessReport:
     """Process a whole bag deterministically and write the building plus ``report.json``.
 
     Raises:
@@ -193,7 +197,7 @@ def process_bag(bag_path: Path, out_dir: Path, options: ProcessOptions | None = 
         read_stats = dict(bag.stats.__dict__)
     building_yaml = pipe.save(out_dir)
     wall = time.perf_counter() - t_wall
-    report = _report(pipe, bag_path, out_dir, building_yaml, t_last - t_first, wall, mode)
+    report = _report(pipe, bag_path, out_dir, building_yaml, (t_first, t_last), wall, mode)
     report.counts = counts
     report.read_stats = read_stats
     _write_json(out_dir / 'report.json', report.to_dict())
@@ -205,7 +209,7 @@ def _report(
     bag_path: Path,
     out_dir: Path,
     building_yaml: Path,
-    duration: float,
+    span: tuple[float, float],
     wall: float,
     mode: str,
 ) -> ProcessReport:
@@ -234,7 +238,8 @@ def _report(
         out_dir=str(out_dir),
         building_yaml=str(building_yaml),
         picture=str(_picture(out_dir)),
-        bag_duration_s=float(duration),
+        bag_start_s=float(span[0]),
+        bag_duration_s=float(span[1] - span[0]),
         wall_s=float(wall),
         detector=mode,
         floors=floors,

@@ -19,6 +19,7 @@ _EXPORTS = {
     'CameraScene': 'camera',
     'CameraModel': 'camera',
     'render_camera_view': 'camera',
+    'elevator_boxes': 'camera',
     'GroundTruth': 'ground_truth',
     'load_ground_truth': 'ground_truth',
     'TourConfig': 'tour',

@@ -58,7 +58,11 @@ except ImportError:
 
 @dataclass(frozen=True)
 class Elevator:
-    """An elevator shaft: car centre (x, y), door facing -y towards the corridor."""
+    """An elevator shaft: car centre (x, y), door facing -y towards the corridor.
+
+    ``v_max`` (m/s), ``a_max`` (m/s^2) and ``j_max`` (m/s^3) limit the car's rides: buildings
+    mix slow hydraulic-like cars with faster traction cars.
+    """
 
     id: str
     x: float
@@ -67,6 +71,9 @@ class Elevator:
     door_y: float
     width: float = CAR_SIZE
     depth: float = CAR_SIZE
+    v_max: float = 1.5
+    a_max: float = 1.0
+    j_max: float = 2.0
 
     @property
     def front(self) -> tuple[float, float]:
@@ -294,6 +301,7 @@ class _Builder:
         if len(served_b) < 2:
             served_b = tuple(idx)
         car_y = self.north_wall + WALL + CAR_SIZE / 2
+        speeds = [(float(rng.uniform(0.8, 2.5)), float(rng.uniform(0.5, 1.2))) for _ in xs]
         self.elevators = [
             Elevator(
                 id=chr(ord('A') + k),
@@ -301,6 +309,9 @@ class _Builder:
                 y=car_y,
                 floors=tuple(idx) if k == 0 else served_b,
                 door_y=self.north_wall,
+                v_max=round(speeds[k][0], 2),
+                a_max=round(speeds[k][1], 2),
+                j_max=round(2 * speeds[k][1], 2),
             )
             for k, x in enumerate(xs)
         ]

@@ -170,4 +170,40 @@ def render_camera_view(scene_state: CameraScene, rng: np.random.Generator) -> ND
     return out
 
 
-__all__ = ['CameraModel', 'CameraScene', 'render_camera_view']
+def elevator_boxes(
+    scene_state: CameraScene, min_width_px: int = 3
+) -> list[tuple[int, int, int, int, str]]:
+    """Image boxes ``(x0, y0, x1, y1, label)`` of the visible elevator doors and call panels.
+
+    Labels are ``elevator_door`` and ``elevator_panel``; boxes follow the geometry
+    :func:`render_camera_view` draws (door leaf up to 2.1 m, panel 1.0-1.35 m), clipped to the
+    image, for training or scoring a detector on simulated frames.
+    """
+    s = scene_state
+    m = s.model
+    depth = np.where(np.isfinite(s.depth), np.maximum(s.depth, 0.05), 1e3)
+    inv = m.fx / depth
+    cy = m.height / 2
+    out: list[tuple[int, int, int, int, str]] = []
+    specs = (
+        (Material.DOOR, 'elevator_door', DOOR_HEIGHT, 0.0),
+        (Material.PANEL, 'elevator_panel', 1.35, 1.0),
+    )
+    for material, label, top_m, bottom_m in specs:
+        cols = np.flatnonzero(s.material == material)
+        if cols.size == 0:
+            continue
+        breaks = np.flatnonzero(np.diff(cols) > 1) + 1
+        for run in np.split(cols, breaks):
+            if run.size < min_width_px:
+                continue
+            top = cy - (top_m - CAMERA_HEIGHT) * inv[run]
+            bottom = cy - (bottom_m - CAMERA_HEIGHT) * inv[run]
+            y0 = int(np.clip(np.floor(top.min()), 0, m.height))
+            y1 = int(np.clip(np.ceil(bottom.max()), 0, m.height))
+            if y1 > y0:
+                out.append((int(run[0]), y0, int(run[-1]) + 1, y1, label))
+    return out
+
+
+__all__ = ['CameraModel', 'CameraScene', 'elevator_boxes', 'render_camera_view']

@@ -122,6 +122,8 @@ def write_ground_truth(
                 'width': float(e.width),
                 'depth': float(e.depth),
                 'door_y': float(e.door_y),
+                'v_max': float(e.v_max),
+                'a_max': float(e.a_max),
                 'floors': [int(i) for i in e.floors],
             }
             for e in building.elevators

@@ -223,10 +223,9 @@ def slam_poses(traj: Trajectory, model: SlamModel, rng: np.random.Generator) -> 
 
 
 def barometer(
-    building: Building, traj: Trajectory, noise: BarometerNoise, rng: np.random.Generator
+    traj: Trajectory, noise: BarometerNoise, rng: np.random.Generator
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Barometer ``(t, pressure_pa)`` along the true height (floor elevation + ride)."""
-    del building
     return sample_barometer(traj.t, traj.z + BARO_HEIGHT, noise, rng)
 
 

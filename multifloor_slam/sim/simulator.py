@@ -49,6 +49,7 @@ class SimConfig:
         visits: floor visits (None: floors + 2; revisits follow the first visits).
         rooms_per_visit: rooms explored on a first visit.
         rooms_per_revisit: rooms explored on a revisit.
+        max_duration_s: cut the tour after this many seconds (None: the whole tour).
         speed: robot driving speed (m/s).
         plan_size: floor plan size (x, y) in metres.
         scan_rate_hz: laser scans per second.
@@ -75,6 +76,7 @@ class SimConfig:
     basement: bool = False
     elevators: int = 2
     visits: int | None = None
+    max_duration_s: float | None = None
     rooms_per_visit: int = 2
     rooms_per_revisit: int = 1
     speed: float = 0.7
@@ -140,6 +142,7 @@ class SimConfig:
                 rooms_per_visit=self.rooms_per_visit,
                 rooms_per_revisit=self.rooms_per_revisit,
                 speed=self.speed,
+                max_duration=self.max_duration_s,
             ),
         )
 
@@ -206,7 +209,7 @@ def simulate(cfg: SimConfig, out_dir: Path | str, *, overwrite: bool = False) ->
         drift_pa_per_h=cfg.baro_drift_pa_per_h,
         door_steps_per_h=cfg.baro_door_steps_per_h,
     )
-    t_p, p = barometer(building, traj, noise, rngs[3])
+    t_p, p = barometer(traj, noise, rngs[3])
     try:
         with BagWriter(bag_path, storage=cfg.storage) as writer:
             f = rec.MessageFactory(writer, cfg.start_time_s)

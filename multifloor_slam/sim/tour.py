@@ -7,7 +7,7 @@ trajectory is collision-free. It is sampled densely (``dt``) and every sensor sa
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,7 +30,8 @@ class TourConfig:
         turn_rate: turning rate in place (rad/s).
         wait_s: (min, max) wait for the car in front of the doors.
         door_s: time the doors take to open or close.
-        kinematics: elevator car limits for the ride profile.
+        kinematics: car limits for every ride; None uses each elevator's own limits.
+        max_duration: cut the tour after this many seconds (None: the whole tour).
         dt: sampling period of the true trajectory.
     """
 
@@ -41,7 +42,8 @@ class TourConfig:
     turn_rate: float = 1.0
     wait_s: tuple[float, float] = (3.0, 8.0)
     door_s: float = 1.5
-    kinematics: ElevatorKinematics = field(default_factory=ElevatorKinematics)
+    kinematics: ElevatorKinematics | None = None
+    max_duration: float | None = None
     dt: float = 0.02
 
     def __post_init__(self) -> None:
@@ -53,6 +55,8 @@ class TourConfig:
             raise ConfigError(f'speed must be 0.05-2 m/s, got {self.speed}')
         if not 0.1 <= self.turn_rate <= 3.0:
             raise ConfigError(f'turn_rate must be 0.1-3 rad/s, got {self.turn_rate}')
+        if self.max_duration is not None and self.max_duration < 10.0:
+            raise ConfigError(f'max_duration must be >= 10 s, got {self.max_duration}')
         if not 0.005 <= self.dt <= 0.1:
             raise ConfigError(f'dt must be 0.005-0.1 s, got {self.dt}')
 
@@ -102,6 +106,18 @@ class Trajectory:
     def duration(self) -> float:
         """Length of the tour in seconds."""
         return float(self.t[-1])
+
+    def truncated(self, duration: float) -> Trajectory:
+        """The first ``duration`` seconds (rides not finished by then are dropped)."""
+        n = int(np.searchsorted(self.t, duration, side='right'))
+        arrays = {
+            k: getattr(self, k)[:n]
+            for k in self.__dataclass_fields__
+            if isinstance(getattr(self, k), np.ndarray)
+        }
+        rides = [r for r in self.rides if r.t_end <= self.t[n - 1]]
+        visits = self.visits[: len(rides) + 1]
+        return Trajectory(**arrays, rides=rides, visits=visits)
 
     def index_at(self, t: NDArray[np.float64]) -> NDArray[np.int64]:
         """Index of the sample at or just before each time in ``t``."""
@@ -210,8 +226,8 @@ class _Recorder:
         if not opening:
             self.open_door = ''
 
-    def ride(self, dz: float) -> None:
-        prof = ride_profile(dz, self.cfg.kinematics, self.cfg.dt)
+    def ride(self, dz: float, kin: ElevatorKinematics) -> None:
+        prof = ride_profile(dz, kin, self.cfg.dt)
         self.riding = True
         self._emit(len(prof) - 1, z=self.z + prof[1:])
         self.z += float(prof[-1])
@@ -300,7 +316,8 @@ def plan_tour(building: Building, cfg: TourConfig, rng: np.random.Generator) -> 
         rec.wait(1.0)
         t_start = rec.t
         dst = building.floor(nxt)
-        rec.ride(dst.elevation - plan.elevation)
+        kin = cfg.kinematics or ElevatorKinematics(car.v_max, car.a_max, car.j_max)
+        rec.ride(dst.elevation - plan.elevation, kin)
         t_end = rec.t
         rec.floor = nxt
         rec.segment += 1
@@ -314,7 +331,10 @@ def plan_tour(building: Building, cfg: TourConfig, rng: np.random.Generator) -> 
         rec.move_door(car.id, opening=False)
         rides.append(Ride(car.id, floor, nxt, t_open, t_start, t_end, t_open_dst, t_exit))
         node = f'{car.id}_front'
-    return rec.result(rides, order)
+    traj = rec.result(rides, order)
+    if cfg.max_duration is not None and cfg.max_duration < traj.duration:
+        traj = traj.truncated(cfg.max_duration)
+    return traj
 
 
 __all__ = ['Ride', 'TourConfig', 'Trajectory', 'plan_tour']

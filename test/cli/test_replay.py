@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +86,28 @@ def test_player_publishes_clock_and_remapped_topics_to_real_subscribers(
     img = got['image'][0]
     assert (img.width, img.height, img.encoding) == (320, 240, 'bgr8')
     assert len(img.data) == 320 * 240 * 3
+
+
+def test_player_loops_until_stopped(small_bag: SimResult, rclpy_session) -> None:
+    import rclpy
+
+    node = rclpy.create_node('replay_loop')
+    opts = PlayOptions(rate=20.0, loop=True, topics=('pose',), clock=False, duration_s=2.0)
+    player = BagPlayer(small_bag.bag_path, node, opts)
+    stop = threading.Event()
+    thread = threading.Thread(target=player.play, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10.0
+        while player.stats.loops < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(5.0)
+        node.destroy_node()
+    assert not thread.is_alive()
+    assert player.stats.loops >= 3
+    assert player.stats.published['/pose'] >= 3 * 20  # 2 s of 10 Hz poses per loop
 
 
 def test_player_rejects_unknown_topics_and_bad_options(

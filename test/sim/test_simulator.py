@@ -300,3 +300,26 @@ def test_ground_truth_loads_back(sim: SimResult, truth: dict) -> None:
     car = next(e for e in gt.elevators if e['id'] == ride['elevator'])
     assert (x, y) == pytest.approx((car['x'], car['y']), abs=0.05)
     assert len(gt.elevator_state) == len(gt.t)
+
+
+def test_tour_cut_short_keeps_rides_segments_and_visits_consistent(sim: SimResult) -> None:
+    import dataclasses
+
+    from multifloor_slam.sim.tour import plan_tour
+
+    ride = sim.trajectory.rides[0]
+    for cut in (ride.t_start + 1.0, ride.t_end + 0.5, ride.t_exit + 5.0):
+        cfg = dataclasses.replace(CFG.tour, max_duration=cut)
+        rng = np.random.default_rng(np.random.SeedSequence(CFG.seed).spawn(6)[0])
+        traj = plan_tour(sim.building, cfg, rng)
+        assert traj.duration == pytest.approx(cut, abs=0.05)
+        assert int(traj.segment.max()) == len(traj.rides)
+        assert len(traj.visits) == len(traj.rides) + 1
+        assert set(np.unique(traj.floor)) == set(traj.visits)
+    # Each car rides with its own limits: the ride lasts at least |dz| / v_max.
+    for r in sim.trajectory.rides:
+        car = sim.building.elevator(r.elevator)
+        dz = abs(
+            sim.building.floor(r.to_floor).elevation - sim.building.floor(r.from_floor).elevation
+        )
+        assert r.t_end - r.t_start >= dz / car.v_max
