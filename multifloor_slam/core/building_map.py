@@ -482,8 +482,10 @@ class BuildingMapper:
             self._process_scan(t, *args)
 
     def flush(self) -> None:
-        """Process every waiting scan now (end of input)."""
+        """Process every waiting scan and decide a pending revisit now (end of input)."""
         self._release_waiting(math.inf)
+        if self._revisit is not None:
+            self._finish_revisit()
 
     def _process_scan(
         self,
