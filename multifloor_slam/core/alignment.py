@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,6 +33,8 @@ class IcpParams:
         voxel_m: both clouds are voxel-downsampled to this size first.
         min_points: fewer source or target points than this: no fit.
         min_fitness: lowest share of source points with a target within ``fine_corr_m``.
+        large_fitness: a correction larger than ``fine_corr_m`` must reach this fitness: a big
+            move onto a partly mapped area is more often a slide along a corridor than a fix.
         max_rmse_m: largest inlier RMS distance.
         max_correction_m: largest accepted translation.
         max_correction_deg: largest accepted rotation.
@@ -42,7 +45,8 @@ class IcpParams:
     iterations: int = 40
     voxel_m: float = 0.05
     min_points: int = 50
-    min_fitness: float = 0.5
+    min_fitness: float = 0.6
+    large_fitness: float = 0.9
     max_rmse_m: float = 0.08
     max_correction_m: float = 1.5
     max_correction_deg: float = 20.0
@@ -52,8 +56,8 @@ class IcpParams:
             raise ConfigError('need 0 < fine_corr_m <= coarse_corr_m')
         if self.iterations < 1 or self.min_points < 3:
             raise ConfigError('iterations must be >= 1 and min_points >= 3')
-        if not 0.0 <= self.min_fitness <= 1.0:
-            raise ConfigError(f'min_fitness must be in [0, 1], got {self.min_fitness}')
+        if not (0.0 <= self.min_fitness <= 1.0 and 0.0 <= self.large_fitness <= 1.0):
+            raise ConfigError('min_fitness and large_fitness must be in [0, 1]')
         if self.voxel_m < 0 or self.max_rmse_m <= 0:
             raise ConfigError('voxel_m must be >= 0 and max_rmse_m > 0')
         if self.max_correction_m < 0 or not 0 <= self.max_correction_deg <= 180:
@@ -121,6 +125,11 @@ def align_points(
     reason = ''
     if fitness < params.min_fitness:
         reason = f'fitness {fitness:.2f} < {params.min_fitness}'
+    elif (
+        math.hypot(corr_pose[0], corr_pose[1]) > params.fine_corr_m
+        and fitness < params.large_fitness
+    ):
+        reason = f'large correction with fitness {fitness:.2f} < {params.large_fitness}'
     elif rmse > params.max_rmse_m:
         reason = f'rmse {rmse:.3f} m > {params.max_rmse_m}'
     elif math.hypot(corr_pose[0], corr_pose[1]) > params.max_correction_m:
@@ -154,18 +163,9 @@ def refine_point_to_line(
     gets the line through the centroid of its neighbours (PCA), so a thick wall acts as its
     centre line and the optimum is unbiased.
     """
-    from scipy.spatial import cKDTree
-
     if len(source_xy) < 3 or len(target_xy) < neighbours:
         return init
-    tree = cKDTree(target_xy)
-    _, nn = tree.query(target_xy, k=neighbours)
-    local = target_xy[nn]  # (M, k, 2)
-    centroid = local.mean(axis=1)
-    d = local - centroid[:, None, :]
-    cov = np.einsum('mki,mkj->mij', d, d)
-    _, vecs = np.linalg.eigh(cov)
-    normal = vecs[:, :, 0]  # eigenvector of the smallest eigenvalue
+    tree, centroid, normal = _line_features(target_xy, neighbours)
     x, y, yaw = init
     for _ in range(iterations):
         c, s = math.cos(yaw), math.sin(yaw)
@@ -186,6 +186,19 @@ def refine_point_to_line(
         if abs(step[0]) + abs(step[1]) < 1e-5 and abs(step[2]) < 1e-6:
             break
     return float(x), float(y), float(yaw)
+
+
+def _line_features(target_xy: FloatArray, neighbours: int) -> tuple[Any, FloatArray, FloatArray]:
+    """KD-tree, local centroids and wall normals (PCA of each point's neighbours)."""
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(target_xy)
+    _, nn = tree.query(target_xy, k=neighbours)
+    local = target_xy[nn]  # (M, k, 2)
+    centroid = local.mean(axis=1)
+    d = local - centroid[:, None, :]
+    _, vecs = np.linalg.eigh(np.einsum('mki,mkj->mij', d, d))
+    return tree, centroid, vecs[:, :, 0]  # normal: eigenvector of the smallest eigenvalue
 
 
 def residual_fitness(

@@ -42,6 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from multifloor_slam.core.alignment import AlignmentResult, IcpParams, align_points
+from multifloor_slam.core.floor_table import floor_label
 from multifloor_slam.core.occupancy_layer import LayerParams, OccupancyLayer
 from multifloor_slam.core.scan_geometry import (
     scan_points,
@@ -56,11 +57,6 @@ Pose = tuple[float, float, float]
 FloatArray = NDArray[np.float64]
 
 ELEVATOR_STATES = ('none', 'approaching', 'doors_open', 'inside')
-
-
-def floor_label(index: int) -> str:
-    """``L<index>`` for index >= 0, ``B<-index>`` below ground (B1 is the first basement)."""
-    return f'L{index}' if index >= 0 else f'B{-index}'
 
 
 @dataclass(frozen=True)
@@ -83,8 +79,19 @@ class MapperParams:
         laser_yaw: laser heading on the robot (rad).
         pose_max_gap_s: poses further apart than this are not interpolated between.
         pose_max_age_s: without a bracketing pair, the nearest pose is used if this close.
+        scan_wait_s: a scan newer than the newest pose waits up to this long for the next pose,
+            so it is interpolated, not extrapolated (SLAMs publish poses slower than scans).
         pose_buffer_s: how long poses are kept (must cover a ride's end).
         floor_settle_s: after a floor change, wait this long before mapping the new floor.
+        arrival_motion_m: after a ride the robot stands in the car; the arrival anchor is its
+            SLAM pose just before it first moves more than this (so a SLAM jump at any time
+            while it stands there is removed).
+        arrival_motion_deg: ... or turns more than this.
+        arrival_timeout_s: anchor anyway when the robot has not moved this long after the ride.
+        max_robot_speed_mps: a pose step faster than this (+0.15 m of noise) is a SLAM jump.
+        max_robot_yaw_rate: a heading step faster than this (rad/s, +0.1 rad) is a SLAM jump.
+        car_exit_m: after a ride, scans are mapped (and used for ICP) only once the robot is this
+            far from where it stood in the car: scans from inside the car see its walls.
         initial_floor: floor index assumed until ``floor/current`` says otherwise.
         default_floor_height_m: elevation per floor index when no altitude was measured.
         anchor_yaw: 'departure' (the robot keeps its heading in the car) or 'slam' (trust the
@@ -97,6 +104,7 @@ class MapperParams:
         icp_fine_corr_m: see :class:`IcpParams`.
         icp_iterations: see :class:`IcpParams`.
         icp_min_fitness: see :class:`IcpParams`.
+        icp_large_fitness: see :class:`IcpParams`.
         icp_max_rmse_m: see :class:`IcpParams`.
         icp_max_correction_m: see :class:`IcpParams`.
         icp_max_correction_deg: see :class:`IcpParams`.
@@ -119,8 +127,15 @@ class MapperParams:
     laser_yaw: float = 0.0
     pose_max_gap_s: float = 1.0
     pose_max_age_s: float = 0.3
+    scan_wait_s: float = 0.5
     pose_buffer_s: float = 120.0
     floor_settle_s: float = 1.0
+    arrival_motion_m: float = 0.25
+    arrival_motion_deg: float = 15.0
+    arrival_timeout_s: float = 30.0
+    max_robot_speed_mps: float = 2.5
+    max_robot_yaw_rate: float = 2.0
+    car_exit_m: float = 1.2
     initial_floor: int = 0
     default_floor_height_m: float = 3.0
     anchor_yaw: str = 'departure'
@@ -131,7 +146,8 @@ class MapperParams:
     icp_coarse_corr_m: float = 0.6
     icp_fine_corr_m: float = 0.15
     icp_iterations: int = 40
-    icp_min_fitness: float = 0.5
+    icp_min_fitness: float = 0.6
+    icp_large_fitness: float = 0.9
     icp_max_rmse_m: float = 0.08
     icp_max_correction_m: float = 1.5
     icp_max_correction_deg: float = 20.0
@@ -148,10 +164,20 @@ class MapperParams:
             raise ConfigError(f"anchor_yaw must be 'departure' or 'slam', not {self.anchor_yaw!r}")
         if self.icp_reject not in ('anchor', 'skip'):
             raise ConfigError(f"icp_reject must be 'anchor' or 'skip', not {self.icp_reject!r}")
-        if self.max_free_range_m < 0 or self.pose_max_gap_s <= 0 or self.pose_max_age_s < 0:
-            raise ConfigError('max_free_range_m, pose_max_age_s >= 0 and pose_max_gap_s > 0')
+        if min(self.max_free_range_m, self.pose_max_age_s, self.scan_wait_s) < 0:
+            raise ConfigError('max_free_range_m, pose_max_age_s and scan_wait_s must be >= 0')
+        if self.pose_max_gap_s <= 0:
+            raise ConfigError('pose_max_gap_s must be > 0')
         if self.pose_buffer_s < 5 or self.floor_settle_s < 0 or self.icp_scans < 1:
             raise ConfigError('pose_buffer_s >= 5, floor_settle_s >= 0, icp_scans >= 1 needed')
+        if min(self.arrival_motion_m, self.arrival_motion_deg, self.arrival_timeout_s) <= 0:
+            raise ConfigError(
+                'arrival_motion_m, arrival_motion_deg, arrival_timeout_s must be > 0'
+            )
+        if self.car_exit_m < 0:
+            raise ConfigError(f'car_exit_m must be >= 0, got {self.car_exit_m}')
+        if self.max_robot_speed_mps <= 0 or self.max_robot_yaw_rate <= 0:
+            raise ConfigError('max_robot_speed_mps and max_robot_yaw_rate must be > 0')
         if self.default_floor_height_m <= 0 or self.link_cluster_m <= 0:
             raise ConfigError('default_floor_height_m and link_cluster_m must be > 0')
         if self.car_width_m <= 0 or self.car_depth_m <= 0:
@@ -181,6 +207,7 @@ class MapperParams:
             iterations=self.icp_iterations,
             voxel_m=self.resolution,
             min_fitness=self.icp_min_fitness,
+            large_fitness=self.icp_large_fitness,
             max_rmse_m=self.icp_max_rmse_m,
             max_correction_m=self.icp_max_correction_m,
             max_correction_deg=self.icp_max_correction_deg,
@@ -249,6 +276,8 @@ class _Episode:
     from_floor: int
     dep_floor_pose: Pose | None  # robot pose in the departure floor's frame
     dep_slam_pose: Pose | None
+    dep_t: float = 0.0  # when the departure pose was taken
+    dep_transform: Pose | None = None  # SLAM -> departure floor at that time
     ride_seen: bool = False
     floor_change_t: float | None = None
     riding_end_t: float | None = None
@@ -285,6 +314,8 @@ class BuildingMapper:
         self._started = False
         self._skip_visit = False
         self._elev_sum: dict[int, tuple[float, int]] = {}
+        self._waiting: list[tuple[float, tuple[Any, ...]]] = []  # scans waiting for a pose
+        self._car_xy: tuple[float, float] | None = None  # SLAM x, y of the car after a ride
         self.last_alignment: AlignmentResult | None = None
         self.floor_table: dict[str, Any] | None = None  # saved with the building when set
         self._stats: dict[str, int] = dict.fromkeys(
@@ -355,6 +386,8 @@ class BuildingMapper:
             del self._pose_t[:k]
             del self._pose_v[:k]
         self._update_episode(t)
+        if self._waiting:
+            self._release_waiting(self._pose_t[-1])
 
     def add_altitude(self, t: float, altitude_m: float) -> None:
         """Relative altitude (``floor/altitude``): averaged into the current floor's elevation."""
@@ -420,13 +453,51 @@ class BuildingMapper:
         range_min: float,
         range_max: float,
     ) -> bool:
-        """Integrate one LaserScan into the current floor; False when it was not integrated."""
+        """Integrate one LaserScan into the current floor; False when it was not integrated.
+
+        A scan newer than the newest pose waits (up to ``scan_wait_s``) for the pose after it and
+        is then processed; it counts as accepted (True) here.
+        """
         self._stats['scans_in'] += 1
-        self._update_episode(t)
-        p = self.params
-        if p.map_source != 'scan':
+        if self.params.map_source != 'scan':
             self._stats['scans_skipped_map_source'] += 1
             return False
+        args = (ranges, angle_min, angle_increment, range_min, range_max)
+        wait = self.params.scan_wait_s
+        if self._waiting:
+            self._release_waiting(t - wait)
+        newest = self._pose_t[-1] if self._pose_t else math.inf
+        if wait > 0 and newest < t < newest + wait and len(self._waiting) < 1000:
+            self._waiting.append((t, args))
+            return True
+        return self._process_scan(t, *args)
+
+    def _release_waiting(self, until: float) -> None:
+        """Process waiting scans stamped at or before ``until`` (in stamp order)."""
+        ready = [w for w in self._waiting if w[0] <= until]
+        if not ready:
+            return
+        self._waiting = [w for w in self._waiting if w[0] > until]
+        for t, args in sorted(ready, key=lambda w: w[0]):
+            self._process_scan(t, *args)
+
+    def flush(self) -> None:
+        """Process every waiting scan and decide a pending revisit now (end of input)."""
+        self._release_waiting(math.inf)
+        if self._revisit is not None:
+            self._finish_revisit()
+
+    def _process_scan(
+        self,
+        t: float,
+        ranges: NDArray[np.floating],
+        angle_min: float,
+        angle_increment: float,
+        range_min: float,
+        range_max: float,
+    ) -> bool:
+        self._update_episode(t)
+        p = self.params
         if self._episode is not None or self._riding or self._inside:
             self._stats['scans_skipped_elevator'] += 1
             return False
@@ -439,6 +510,11 @@ class BuildingMapper:
             return False
         if not self._started:
             self._begin(pose)
+        if self._car_xy is not None:
+            if math.hypot(pose[0] - self._car_xy[0], pose[1] - self._car_xy[1]) < p.car_exit_m:
+                self._stats['scans_skipped_elevator'] += 1
+                return False
+            self._car_xy = None  # out of the car
         if self._skip_visit or (self._transform is None and self._revisit is None):
             # (a rejected revisit, or no anchor for this floor: nothing safe to merge)
             self._stats['scans_skipped_visit'] += 1
@@ -525,6 +601,7 @@ class BuildingMapper:
     # ---- files --------------------------------------------------------------------------------
     def save(self, out_dir: Path, floor_table: dict[str, Any] | None = None) -> Path:
         """Write the building files atomically; returns the path of ``building.yaml``."""
+        self.flush()
         from multifloor_slam.core.building_files import save_building
 
         return save_building(self, Path(out_dir), floor_table=floor_table)
@@ -617,7 +694,9 @@ class BuildingMapper:
             dep_floor = None
             if dep_slam is not None and self._transform is not None:
                 dep_floor = se2_compose(self._transform, dep_slam)
-            self._episode = _Episode(t, self._floor, dep_floor, dep_slam, ride_seen=from_ride)
+            self._episode = _Episode(
+                t, self._floor, dep_floor, dep_slam, t, self._transform, ride_seen=from_ride
+            )
         elif from_ride and not ep.ride_seen and ep.floor_change_t is None:
             # The car starts moving: the robot now stands still where the car is.
             ep.ride_seen = True
@@ -625,28 +704,105 @@ class BuildingMapper:
             if dep_slam is not None and self._transform is not None:
                 ep.dep_slam_pose = dep_slam
                 ep.dep_floor_pose = se2_compose(self._transform, dep_slam)
+                ep.dep_t, ep.dep_transform = t, self._transform
 
     def _update_episode(self, t: float) -> None:
         ep = self._episode
         if ep is None or self._riding or self._inside:
             return
-        if ep.floor_change_t is not None and t < ep.floor_change_t + self.params.floor_settle_s:
+        settle = self.params.floor_settle_s
+        if ep.floor_change_t is not None and t < ep.floor_change_t + settle:
             return
+        if (
+            ep.floor_change_t is None
+            and ep.riding_end_t is not None
+            and t < ep.riding_end_t + settle
+        ):
+            return  # a ride ended without a floor change yet: the new floor may come late
         ends = [v for v in (ep.riding_end_t, ep.floor_change_t) if v is not None]
         t_arr = max(ends) if ends else (ep.inside_end_t if ep.inside_end_t is not None else t)
-        if not self._pose_t or self._pose_t[-1] < t_arr:
-            return  # wait for a pose at the arrival time
+        if self._floor == ep.from_floor:
+            # Same floor (a false alarm or an empty ride): the SLAM frame still holds.
+            self._episode = None
+            return
+        arr_slam = self._rest_pose(t_arr, t)
+        if arr_slam is None:
+            return  # the robot still stands in the car (or no pose yet): keep waiting
         self._episode = None
-        self._arrive(ep, t_arr)
+        if ep.dep_transform is not None:
+            # The car position: the mean pose while the robot stood still from the departure on.
+            dep, _ = self._stationary(ep.dep_t, t_arr, after_jumps=False)
+            if dep is not None:
+                ep.dep_slam_pose = dep
+                ep.dep_floor_pose = se2_compose(ep.dep_transform, dep)
+        self._arrive(ep, arr_slam)
 
-    def _arrive(self, ep: _Episode, t_arr: float) -> None:
+    def _rest_pose(self, t_from: float, t_now: float) -> Pose | None:
+        """The SLAM pose of the robot standing in the car after the ride, once it moves off.
+
+        None while the robot still stands there and ``arrival_timeout_s`` has not passed.
+        """
+        pose, moved = self._stationary(t_from, math.inf, after_jumps=True)
+        if pose is None or not (moved or t_now - t_from > self.params.arrival_timeout_s):
+            return None
+        return pose
+
+    def _stationary(
+        self, t_from: float, t_to: float, after_jumps: bool
+    ) -> tuple[Pose | None, bool]:
+        """Median SLAM pose while the robot stands still from ``t_from`` on; True if it moved off.
+
+        Poses are walked in order. A step faster than the robot can drive or turn is a SLAM
+        jump: with ``after_jumps`` the stand restarts after it (the pose after the jump is what
+        counts), otherwise the walk stops there. The first smooth departure from the standing
+        pose (``arrival_motion_m`` / ``arrival_motion_deg``) or ``t_to`` ends the stand. The median
+        over the stand removes the SLAM's per-pose noise from the anchor.
+        """
         p = self.params
-        changed = self._floor != ep.from_floor
-        if not changed:
-            return  # same floor (a false alarm or an empty ride): the SLAM frame still holds
+        i = bisect.bisect_left(self._pose_t, t_from)
+        if i >= len(self._pose_t):
+            return None, False
+        prev_t = t_from
+        prev = self._pose_at(t_from) or self._pose_v[i]
+        stand = [prev]
+        turn = math.radians(p.arrival_motion_deg)
+        moved = False
+        for tj, q in zip(self._pose_t[i:], self._pose_v[i:], strict=True):
+            if tj > t_to:
+                break
+            dt = max(tj - prev_t, 0.0)
+            step = math.hypot(q[0] - prev[0], q[1] - prev[1])
+            dyaw = abs(wrap_angle(q[2] - prev[2]))
+            rest = stand[0]
+            if step > p.max_robot_speed_mps * dt + 0.15 or dyaw > p.max_robot_yaw_rate * dt + 0.1:
+                if not after_jumps:
+                    break
+                stand = [q]  # a SLAM jump: the robot still stands, somewhere else in the map
+            elif (
+                math.hypot(q[0] - rest[0], q[1] - rest[1]) > p.arrival_motion_m
+                or abs(wrap_angle(q[2] - rest[2])) > turn
+            ):
+                moved = True
+                break
+            else:
+                stand.append(q)
+            prev_t, prev = tj, q
+        # The median: robust to the first centimetres of driving off at the end of the stand.
+        arr = np.asarray(stand)
+        yaw0 = arr[0, 2]
+        dyaws = [wrap_angle(v - yaw0) for v in arr[:, 2]]
+        mid = (
+            float(np.median(arr[:, 0])),
+            float(np.median(arr[:, 1])),
+            wrap_angle(yaw0 + float(np.median(dyaws))),
+        )
+        return mid, moved
+
+    def _arrive(self, ep: _Episode, arr_slam: Pose) -> None:
+        p = self.params
         self._stats['rides'] += 1
-        arr_slam = self._pose_at(t_arr) or self._pose_before(t_arr)
-        if ep.dep_floor_pose is None or ep.dep_slam_pose is None or arr_slam is None:
+        self._car_xy = (arr_slam[0], arr_slam[1])
+        if ep.dep_floor_pose is None or ep.dep_slam_pose is None:
             # No departure pose: nothing to anchor to. A new floor starts in the SLAM frame.
             self._transform = (0.0, 0.0, 0.0) if self._floor not in self._floors else None
             self._skip_visit = self._transform is None

@@ -407,6 +407,7 @@ class FloorMapManagerNode(Node):
 
     def close(self) -> None:
         """Save on shutdown (when configured); called by spin_node and the tests' executor."""
+        self.mapper.flush()
         if self.cfg.save_on_shutdown and self.cfg.output_dir and self.mapper.floors:
             try:
                 self.save()

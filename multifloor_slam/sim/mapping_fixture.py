@@ -411,6 +411,7 @@ def feed(mapper: object, tour: Tour) -> None:
             mapper.set_elevator_state(t, value)  # type: ignore[attr-defined]
         elif kind == 'altitude':
             mapper.add_altitude(t, value)  # type: ignore[attr-defined]
+    mapper.flush()  # type: ignore[attr-defined]
 
 
 def reference_layers(tour: Tour, params: LayerParams) -> dict[int, OccupancyLayer]:

@@ -151,7 +151,15 @@ def test_tour_over_dds_gives_three_layers_then_save_restart_reload(
         msg = driver.maps[label]
         assert msg.info.origin.position.z == pytest.approx(tour.plan.elevations[index], abs=0.1)
         assert msg.header.frame_id == 'map'
-    assert driver.maps['current'].info.origin.position.z == pytest.approx(0.0, abs=0.1)
+
+    # The tour ends on L0: the current-floor map is L0's, at its elevation.
+    def current_is_l0() -> bool:
+        msg = driver.maps['current']
+        return abs(msg.info.origin.position.z) < 0.1 and np.array_equal(
+            np.frombuffer(msg.data, np.int8), mapper.floors[0].layer.trinary().ravel()
+        )
+
+    assert spin(executor, current_is_l0, 5.0)
     assert spin(executor, lambda: bool(driver.links), 5.0)
     shafts = [m for m in driver.links[-1].markers if m.ns == 'elevator_shafts']
     assert len(shafts) == 2 and all(len(m.points) == 2 for m in shafts)
