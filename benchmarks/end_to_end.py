@@ -22,23 +22,19 @@ from pathlib import Path
 
 
 def _process(bag: str, out: str, detector: str, queue: mp.Queue) -> None:
-    from multifloor_slam.io.bag_reader import BagReader
+    from multifloor_slam.core.building_map import BuildingMapper
     from multifloor_slam.pipeline.process import ProcessOptions, process_bag
-    from multifloor_slam.sim.evaluate import floor_accuracy, map_quality, reference_layers
+    from multifloor_slam.sim.evaluate import floor_accuracy
     from multifloor_slam.sim.ground_truth import load_ground_truth
 
     report = process_bag(Path(bag), Path(out), ProcessOptions(detector=detector, progress=False))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     truth = load_ground_truth(Path(bag).parent / 'ground_truth')
-    from multifloor_slam.core.building_map import BuildingMapper
+    from multifloor_slam.sim.map_score import score_building
 
     mapper = BuildingMapper.load(Path(report.building_yaml))
-    first = next(iter(mapper.floors.values()))
-    with BagReader(bag) as reader:
-        scans = (rec for _, rec in reader.read({'scan': None}))
-        refs = reference_layers(scans, truth, first.layer.params)
     acc = floor_accuracy(report.floor_trace, report.rides, truth)
-    scores = map_quality(mapper, truth, refs)
+    scores = [{'label': k, **v} for k, v in score_building(mapper, truth).items()]
     queue.put(
         {
             'realtime': report.realtime_factor,
@@ -49,7 +45,7 @@ def _process(bag: str, out: str, detector: str, queue: mp.Queue) -> None:
             'rides': f'{acc.rides_correct}/{acc.rides_true}',
             'false_rides': acc.false_rides,
             'floors_found': len(report.floors),
-            'scores': [s.__dict__ for s in scores],
+            'scores': scores,
             'stage_s': report.stage_seconds,
         }
     )
@@ -93,8 +89,9 @@ def main() -> int:
 
     print()
     print(
-        '| floors | detector | bag s | x real time | peak MB | parked on right floor | rides right '
-        '| false rides | min occ IoU | min free IoU | max contamination | max link err m |'
+        '| floors | detector | bag s | x real time | peak MB | parked on right floor '
+        '| rides right | false rides | min occ IoU | min free IoU | max contamination '
+        '| max link err m |'
     )
     print('|---|---|---|---|---|---|---|---|---|---|---|---|')
     for n, mode, r in rows:
@@ -109,18 +106,15 @@ def main() -> int:
         )
     print()
     print('Per floor (detector off):')
-    print(
-        '| floors | floor | occupied IoU | free IoU | contamination | link err m | elevation err m |'
-    )
-    print('|---|---|---|---|---|---|---|')
+    print('| floors | floor | occupied IoU | free IoU | contamination | link err m |')
+    print('|---|---|---|---|---|---|')
     for n, mode, r in rows:
         if mode != 'off':
             continue
         for x in r['scores']:
             print(
                 f'| {n} | {x["label"]} | {x["occupied_iou"]:.3f} | {x["free_iou"]:.3f} '
-                f'| {100 * x["contamination"]:.2f} % | {x["link_error_m"]:.2f} '
-                f'| {x["elevation_error_m"]:.2f} |'
+                f'| {100 * x["contamination"]:.2f} % | {x["link_error_m"]:.2f} |'
             )
     return 0
 

@@ -23,7 +23,7 @@ import yaml
 
 from multifloor_slam.core.building_map import BuildingMapper
 from multifloor_slam.pipeline.process import ProcessOptions, process_bag
-from multifloor_slam.sim.evaluate import on_grid
+from multifloor_slam.sim.map_score import place
 from multifloor_slam.sim.simulator import SimConfig, simulate
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -35,7 +35,7 @@ RATE = 4.0
 def _occupied_agreement(a: BuildingMapper, b: BuildingMapper, floor: int) -> float:
     la, lb = a.floors[floor].layer, b.floors[floor].layer
     occ_a = la.occupied_mask()
-    occ_b = on_grid(lb.occupied_mask(), lb.cell_offset, la.cell_offset, la.shape)
+    occ_b = place(lb.occupied_mask(), lb.cell_offset, la.cell_offset, la.shape)
     kernel = np.ones((3, 3), np.uint8)
     near_a = cv2.dilate(occ_a.view(np.uint8), kernel).view(bool)
     near_b = cv2.dilate(occ_b.view(np.uint8), kernel).view(bool)

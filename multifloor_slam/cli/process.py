@@ -71,15 +71,15 @@ def run(args: argparse.Namespace) -> int:
     print(report.summary())
     print(f'report:   {Path(args.out) / "report.json"}')
     if args.truth:
-        _print_scores(args.bag, report, args.truth)
+        _print_scores(report, args.truth)
     return 0
 
 
-def _print_scores(bag: Path, report: object, truth_dir: Path) -> None:
+def _print_scores(report: object, truth_dir: Path) -> None:
     from multifloor_slam.core.building_map import BuildingMapper
-    from multifloor_slam.io.bag_reader import BagReader
-    from multifloor_slam.sim.evaluate import floor_accuracy, map_quality, reference_layers
+    from multifloor_slam.sim.evaluate import floor_accuracy
     from multifloor_slam.sim.ground_truth import load_ground_truth
+    from multifloor_slam.sim.map_score import score_building
 
     truth = load_ground_truth(truth_dir)
     acc = floor_accuracy(report.floor_trace, report.rides, truth)  # type: ignore[attr-defined]
@@ -95,12 +95,9 @@ def _print_scores(bag: Path, report: object, truth_dir: Path) -> None:
         f'parked time on the right floor: {100 * acc.parked_time_correct:.2f} %'
     )
     mapper = BuildingMapper.load(Path(report.building_yaml))  # type: ignore[attr-defined]
-    params = next(iter(mapper.floors.values())).layer.params
-    with BagReader(bag) as reader:
-        refs = reference_layers((r for _, r in reader.read({'scan': None})), truth, params)
-    for s in map_quality(mapper, truth, refs):
+    for label, sc in score_building(mapper, truth).items():
         print(
-            f'  {s.label:>4}: occupied IoU {s.occupied_iou:.3f}, free IoU {s.free_iou:.3f}, '
-            f'contamination {100 * s.contamination:.2f} %, link error {s.link_error_m:.2f} m, '
-            f'elevation error {s.elevation_error_m:.2f} m'
+            f'  {label:>4}: occupied IoU {sc["occupied_iou"]:.3f}, free IoU {sc["free_iou"]:.3f}, '
+            f'contamination {100 * sc["contamination"]:.2f} %, '
+            f'link error {sc["link_error_m"]:.2f} m'
         )

@@ -17,12 +17,13 @@ def _dilate(mask: np.ndarray) -> np.ndarray:
     return cv2.dilate(mask.astype(np.uint8), KERNEL).astype(bool)
 
 
-def _place(
+def place(
     mask: np.ndarray,
     offset: tuple[int, int],
     dst_off: tuple[int, int],
     dst_shape: tuple[int, int],
 ) -> np.ndarray:
+    """``mask`` whose cell (0, 0) has global (row, col) ``offset``, cut onto another grid."""
     out = np.zeros(dst_shape, bool)
     dr, dc = offset[0] - dst_off[0], offset[1] - dst_off[1]
     h, w = mask.shape
@@ -56,8 +57,8 @@ def score_building(mapper: Any, gt: Any) -> dict[str, dict[str, float]]:
             raise ValueError('score at the simulator resolution (MapperParams.resolution)')
         g_off = (round(meta['origin'][1] / res), round(meta['origin'][0] / res))
         off, shape = layer.cell_offset, layer.shape
-        g_occ = _place(img == 0, g_off, off, shape)
-        g_free = _place(img == 254, g_off, off, shape)
+        g_occ = place(img == 0, g_off, off, shape)
+        g_free = place(img == 254, g_off, off, shape)
         occ, free = layer.occupied_mask(), layer.free_mask()
         g_occ_d = _dilate(g_occ)
         other = np.zeros(shape, bool)
@@ -65,7 +66,7 @@ def score_building(mapper: Any, gt: Any) -> dict[str, dict[str, float]]:
             om = yaml.safe_load(gt.map_yaml(lab).read_text())
             oimg = decode_pgm((gt.map_yaml(lab).parent / om['image']).read_bytes())[::-1]
             o_off = (round(om['origin'][1] / res), round(om['origin'][0] / res))
-            other |= _place(oimg == 0, o_off, off, shape)
+            other |= place(oimg == 0, o_off, off, shape)
         car = np.zeros(shape, bool)
         for e in gt.elevators:
             c0 = int((e['x'] - e['width'] / 2) / res) - off[1]
@@ -99,4 +100,4 @@ def score_building(mapper: Any, gt: Any) -> dict[str, dict[str, float]]:
     return out
 
 
-__all__ = ['score_building']
+__all__ = ['place', 'score_building']
