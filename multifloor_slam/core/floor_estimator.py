@@ -257,7 +257,10 @@ class FloorEstimator:
         else:
             # Too few samples to time a ride: only a jump with no sample on the way counts.
             abrupt = 0.5 * step.sample_interval_s
-        if step.transition_s < abrupt and abs(dz) < p.abrupt_max_step_m:
+        if abs(dz) < p.abrupt_max_step_m and (
+            step.transition_s < abrupt
+            or (step.sample_interval_s <= 0.6 and step.jump_fraction > p.max_jump_fraction)
+        ):
             # Doors and HVAC change the pressure within a sample; a car needs seconds.
             return 'small', cur, 0.0, dz
         z = table.elevation(cur) + dz
@@ -320,6 +323,7 @@ class FloorEstimator:
         self._floor = to
         self._confidence = conf
         table.current_floor = to
+        self._detector.ride_ended(step.t_stop)
         if to == previous:
             return None
         return RideEvent(
@@ -409,6 +413,7 @@ class FloorEstimator:
         self._counts['corrections'] += 1
         if to != d.from_floor:
             self._last_decision = d
+            self._detector.ride_ended(refined.t_stop)
         self._floor = to
         self._confidence = conf
         table.current_floor = to
@@ -471,7 +476,7 @@ def estimate_floors(
     riding = np.empty(n, bool)
     conf = np.empty(n)
     events: list[RideEvent] = []
-    for i, (ti, pi) in enumerate(zip(ts.tolist(), ps.tolist())):
+    for i, (ti, pi) in enumerate(zip(ts.tolist(), ps.tolist(), strict=True)):
         while k < len(elev) and elev[k][0] <= ti:
             est.set_elevator_state(*elev[k])
             k += 1

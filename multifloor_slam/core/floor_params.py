@@ -11,7 +11,7 @@ from multifloor_slam.errors import ConfigError
 PARAM_DESCRIPTIONS: dict[str, str] = {
     'min_pressure_pa': 'samples below this pressure (Pa) are rejected as absurd',
     'max_pressure_pa': 'samples above this pressure (Pa) are rejected as absurd',
-    'min_sample_interval_s': 'samples closer than this to the previous one are a burst and dropped',
+    'min_sample_interval_s': 'a sample this close (s) to the previous one is a burst: dropped',
     'gap_reset_s': 'a stamp gap longer than this (s) resets the filter windows',
     'spike_window_s': 'running-median window (s, at least 3 samples) against spikes',
     'spike_max_samples': 'upper bound of the running-median window in samples',
@@ -27,10 +27,11 @@ PARAM_DESCRIPTIONS: dict[str, str] = {
     'stop_rate_pa_s': 'a ride ends when the pressure rate stays below this (Pa/s)',
     'stop_noise_sigmas': 'the stop window grows until the rate noise is this many times smaller',
     'pre_window_s': 'stationary window (s) before a ride whose median is the start level',
-    'post_window_s': 'window (s) after a ride whose median re-checks the floor and refines the table',
-    'merge_window_s': 'movement on in the same direction this soon (s) after a stop is the same ride',
+    'post_window_s': 'window (s) after a ride that re-checks the floor and refines the table',
+    'merge_window_s': 'moving on the same way this soon (s) after a stop continues the ride',
     'max_ride_s': 'a ride candidate longer than this (s) is abandoned (no floor change)',
     'min_transition_s': 'a smaller step faster than this (10-90 %, s) is a door/HVAC step',
+    'max_jump_fraction': 'a smaller step made this much by two sample jumps (>= 2 Hz) is doors',
     'abrupt_max_step_m': 'steps up to this height (m) may be rejected as abrupt door/HVAC steps',
     'min_step_m': 'smallest height change (m) accepted as a floor change',
     'snap_tolerance_frac': 'snap tolerance as a fraction of the local floor spacing',
@@ -84,12 +85,13 @@ class FloorEstimatorParams:
     max_ride_s: float = 300.0
     # floor decision and table
     min_transition_s: float = 1.0
+    max_jump_fraction: float = 0.85
     abrupt_max_step_m: float = 3.2
     min_step_m: float = 2.0
     snap_tolerance_frac: float = 0.35
     snap_tolerance_min_m: float = 0.7
     snap_tolerance_max_m: float = 1.5
-    new_floor_min_separation_m: float = 2.0
+    new_floor_min_separation_m: float = 1.6
     nominal_storey_m: float = 3.5
     default_temperature_c: float = 20.0
     table_max_observations: int = 20

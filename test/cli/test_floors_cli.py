@@ -51,7 +51,9 @@ def _write_bag(path: Path, topics: dict[str, Scenario | None], offset_s: float =
             for t, p in zip(sc.t + offset_s, sc.pressure_pa, strict=True):
                 sec = int(t)
                 msg = fluid(
-                    header=header(stamp=stamp(sec=sec, nanosec=int((t - sec) * 1e9)), frame_id='baro'),
+                    header=header(
+                        stamp=stamp(sec=sec, nanosec=int((t - sec) * 1e9)), frame_id='baro'
+                    ),
                     fluid_pressure=float(p),
                     variance=0.0,
                 )
