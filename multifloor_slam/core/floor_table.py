@@ -223,7 +223,7 @@ class FloorTable:
 
     @classmethod
     def from_seed(cls, seed: str, max_observations: int = 20) -> FloorTable:
-        """Table from a seed ``"index:elevation_m[:label],..."``, e.g. ``"-1:-3.2,0:0,1:4.5:Lobby"``.
+        """Table from a seed ``"index:elevation_m[:label],..."`` (``"-1:-3.2,0:0,1:4.5:Hall"``).
 
         The reference floor is the seeded floor closest to 0 m.
         """
