@@ -260,8 +260,13 @@ class FloorEstimator:
         if abs(dz) < p.abrupt_max_step_m and (
             step.transition_s < abrupt
             or (step.sample_interval_s <= 0.6 and step.jump_fraction > p.max_jump_fraction)
+            or step.plateau_s >= p.max_plateau_s
         ):
             # Doors and HVAC change the pressure within a sample; a car needs seconds.
+            return 'small', cur, 0.0, dz
+        if step.jump_fraction > p.max_jump_fraction and abs(dz) < p.jumpy_min_step_m:
+            # At low rates a fast car and two door steps in a row look alike: ask for more
+            # height than two door steps can fake.
             return 'small', cur, 0.0, dz
         z = table.elevation(cur) + dz
         nearest = table.nearest(z, exclude=cur)

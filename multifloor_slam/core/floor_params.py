@@ -15,12 +15,12 @@ PARAM_DESCRIPTIONS: dict[str, str] = {
     'gap_reset_s': 'a stamp gap longer than this (s) resets the filter windows',
     'spike_window_s': 'running-median window (s, at least 3 samples) against spikes',
     'spike_max_samples': 'upper bound of the running-median window in samples',
-    'spike_gate_pa': 'a sample further than this (Pa) from the running median counts as a spike',
+    'spike_gate_pa': 'a sample this far (Pa) from the running median is counted as a spike',
     'noise_init_pa': 'initial sensor noise RMS guess (Pa); learned online while parked',
     'start_threshold_pa': 'deviation (Pa) from the parked level that opens a ride candidate',
     'start_noise_sigmas': 'the start threshold is at least this many level-noise sigmas',
     'ride_confirm_pa': 'deviation (Pa) from the parked level that sets riding=true',
-    'anchor_tau_s': 'time constant (s) of the parked-level tracker (weather-drift re-anchoring)',
+    'anchor_tau_s': 'time constant (s) of the parked-level tracker (drift re-anchoring)',
     'stop_window_s': 'shortest flat window (s) that ends a ride',
     'stop_window_max_s': 'longest window (s) the stop test may grow to on noisy sensors',
     'stop_min_samples': 'fewest samples in the stop window (1 Hz phones: 3 samples = 2 s)',
@@ -32,6 +32,8 @@ PARAM_DESCRIPTIONS: dict[str, str] = {
     'max_ride_s': 'a ride candidate longer than this (s) is abandoned (no floor change)',
     'min_transition_s': 'a smaller step faster than this (10-90 %, s) is a door/HVAC step',
     'max_jump_fraction': 'a smaller step made this much by two sample jumps (>= 2 Hz) is doors',
+    'max_plateau_s': 'a smaller step that stood still this long (s) half-way is door steps',
+    'jumpy_min_step_m': 'smallest step (m) accepted when its shape is jumpy (low sample rates)',
     'abrupt_max_step_m': 'steps up to this height (m) may be rejected as abrupt door/HVAC steps',
     'min_step_m': 'smallest height change (m) accepted as a floor change',
     'snap_tolerance_frac': 'snap tolerance as a fraction of the local floor spacing',
@@ -86,7 +88,9 @@ class FloorEstimatorParams:
     # floor decision and table
     min_transition_s: float = 1.0
     max_jump_fraction: float = 0.85
+    max_plateau_s: float = 3.0
     abrupt_max_step_m: float = 3.2
+    jumpy_min_step_m: float = 2.6
     min_step_m: float = 2.0
     snap_tolerance_frac: float = 0.35
     snap_tolerance_min_m: float = 0.7

@@ -43,6 +43,7 @@ class Step:
     continued: bool = False  # continues the previous step (the car had not really stopped)
     transition_s: float = math.inf  # 10 %-90 % time of the level change (a door step: ~0)
     jump_fraction: float = 0.0  # share of the change made in the two largest sample steps
+    plateau_s: float = 0.0  # longest flat stretch inside the 10 %-90 % transition
     sample_interval_s: float = 0.0
 
 
@@ -306,6 +307,7 @@ class RideDetector:
             continued=self._continued,
             transition_s=self._transition(p_after),
             jump_fraction=self._jump_fraction(p_after),
+            plateau_s=self._plateau(p_after, level.sigma_pa),
             sample_interval_s=self._dt_estimate(),
         )
         confirmed = self._confirmed
@@ -340,6 +342,31 @@ class RideDetector:
         if t10 is None or t90 is None:
             return math.inf
         return t90 - t10
+
+    def _plateau(self, p_after: float, sigma: float) -> float:
+        """Longest time (s) the level stood still half-way between p_before and ``p_after``.
+
+        A car never stops mid-ride; two door steps in a row leave a flat stretch between them,
+        which gives them away even at 1 Hz where their jumps cannot be timed.
+        """
+        delta = p_after - self._p_before
+        if delta == 0.0 or self._gap_s > 0.0 or self._continued:
+            return 0.0
+        ts = np.fromiter(self._ep_t, float)
+        frac = (np.fromiter(self._ep_p, float) - self._p_before) / delta
+        inside = np.nonzero((frac >= 0.1) & (frac <= 0.9))[0]
+        if inside.size < 2:
+            return 0.0
+        seg = slice(int(inside[0]), int(inside[-1]) + 1)
+        t, y = ts[seg], frac[seg]
+        band = 0.05 + sigma / abs(delta)
+        far = np.abs(y[None, :] - y[:, None]) > band
+        far |= np.tri(y.size, dtype=bool)  # only look forward (j > i)
+        far[:, -1] = True
+        first_far = np.argmax(far, axis=1)
+        ends = np.where(first_far == y.size - 1, y.size - 1, first_far - 1)
+        ends = np.maximum(ends, np.arange(y.size))
+        return float(np.max(t[ends] - t))
 
     def _jump_fraction(self, p_after: float) -> float:
         """Share of the level change made in its two largest short (0.4 s) stretches.
@@ -395,6 +422,7 @@ class RideDetector:
             continued=step.continued,
             transition_s=step.transition_s,
             jump_fraction=step.jump_fraction,
+            plateau_s=step.plateau_s,
             sample_interval_s=step.sample_interval_s,
         )
 
