@@ -356,7 +356,12 @@ class FloorEstimator:
         saw_car, no_elev = self._camera(step)
         cur = self._floor
         last = self._last_decision
-        if step.continued and last is not None and last.from_floor in self._table:
+        if (
+            step.continued
+            and last is not None
+            and last.step.t_start == step.t_start
+            and last.from_floor in self._table
+        ):
             # The previous "stop" was a pause in the same ride: decide from its origin.
             if last.new_floor and last.to_floor in self._table:
                 self._table.remove(last.to_floor)

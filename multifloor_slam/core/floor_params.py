@@ -77,7 +77,7 @@ class FloorEstimatorParams:
     ride_confirm_pa: float = 20.0
     anchor_tau_s: float = 20.0
     stop_window_s: float = 1.0
-    stop_window_max_s: float = 10.0
+    stop_window_max_s: float = 6.0
     stop_min_samples: int = 3
     stop_rate_pa_s: float = 1.5
     stop_noise_sigmas: float = 3.0

@@ -147,7 +147,7 @@ class RideDetector:
                 abrupt = self._p.min_transition_s if dt <= self._p.min_transition_s / 3 else dt
                 if (
                     last is not None
-                    and last.confirmed
+                    and last.t_stop == self._t_last_stop  # it was a ride, not a door step
                     and t0 - last.t_decided <= self._p.merge_window_s
                     and (y - self._anchor) * (last.p_after - last.p_before) > 0.0
                     and t - t0 >= abrupt
