@@ -295,12 +295,15 @@ class FloorEstimator:
             conf = (1.0 - 0.5 * (r / tol) ** 2) * (0.6 + 0.4 * q_noise)
         elif r >= p.new_floor_min_separation_m:
             index = table.index_for_new_floor(z, p.nominal_storey_m)
-            if index is None or index in table:
-                return 'small', cur, 0.0, dz
-            kind, to = 'new', index
-            sep = p.new_floor_min_separation_m
-            extra = 1.0 if math.isinf(r) else min(1.0, (r - sep) / sep)
-            conf = (0.5 + 0.3 * extra) * (0.6 + 0.4 * q_noise)
+            if index is not None and index not in table:
+                kind, to = 'new', index
+                sep = p.new_floor_min_separation_m
+                extra = 1.0 if math.isinf(r) else min(1.0, (r - sep) / sep)
+                conf = (0.5 + 0.3 * extra) * (0.6 + 0.4 * q_noise)
+            else:
+                # No free index between two known floors: the nearest one, unsure.
+                assert nearest is not None
+                kind, to, conf = 'ambiguous', nearest.index, 0.1
         else:
             assert nearest is not None
             kind, to = 'ambiguous', nearest.index
