@@ -264,7 +264,9 @@ class FloorEstimator:
         ):
             # Doors and HVAC change the pressure within a sample; a car needs seconds.
             return 'small', cur, 0.0, dz
-        if step.jump_fraction > p.max_jump_fraction and abs(dz) < p.jumpy_min_step_m:
+        slow_rate = step.sample_interval_s > p.min_transition_s / 3.0
+        quick = slow_rate and step.transition_s <= 1.5 * step.sample_interval_s
+        if (quick or step.jump_fraction > p.max_jump_fraction) and abs(dz) < p.jumpy_min_step_m:
             # At low rates a fast car and two door steps in a row look alike: ask for more
             # height than two door steps can fake.
             return 'small', cur, 0.0, dz
