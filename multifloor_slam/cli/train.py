@@ -1,0 +1,54 @@
+"""``multifloor-slam train``: generate elevator scenes and train the detector (or fine-tune it)."""
+
+from __future__ import annotations
+
+import argparse
+
+COMMAND = 'train'
+HELP = 'train the elevator detector on generated scenes, or fine-tune it on your own photos'
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the command's options."""
+    parser.add_argument(
+        '--out', required=True, help='working directory for data set, run, weights'
+    )
+    parser.add_argument('--images', type=int, default=2000, help='generated images (default 2000)')
+    parser.add_argument('--epochs', type=int, default=30, help='epochs (default 30)')
+    parser.add_argument(
+        '--time', type=float, default=0.0, help='hours of training; overrides --epochs (default 0)'
+    )
+    parser.add_argument('--imgsz', type=int, default=320, help='image size (default 320)')
+    parser.add_argument('--seed', type=int, default=0, help='data and training seed (default 0)')
+    parser.add_argument('--batch', type=int, default=16, help='batch size (default 16)')
+    parser.add_argument('--workers', type=int, default=0, help='data-loader workers (default 0)')
+    parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda:0' (default cpu)")
+    parser.add_argument(
+        '--data', default='', help='your YOLO data YAML instead of generated scenes'
+    )
+    parser.add_argument('--weights', default='', help='start from these weights (fine-tuning)')
+    parser.add_argument(
+        '--model-yaml', default='', help='network YAML (default models/elevator_yolo.yaml)'
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train; prints the path of the final weights."""
+    from multifloor_slam.detection.train import TrainParams, train
+
+    params = TrainParams(
+        out_dir=args.out,
+        images=args.images,
+        epochs=args.epochs,
+        time_h=args.time,
+        imgsz=args.imgsz,
+        seed=args.seed,
+        batch=args.batch,
+        workers=args.workers,
+        device=args.device,
+        data=args.data,
+        weights=args.weights,
+        model_yaml=args.model_yaml,
+    )
+    print(train(params))
+    return 0

@@ -1,0 +1,316 @@
+"""Elevator detection with an Ultralytics YOLO model, on CPU or GPU, without ROS.
+
+The detector calls the network directly rather than through ``YOLO.predict()``: letterbox, one
+tensor upload, the forward pass and Ultralytics' own NMS. That is the same arithmetic as
+``predict()`` (the tests compare the two) without its per-call set-up, which dominates at batch
+size 1 on a GPU and costs several milliseconds on a CPU. On CUDA the network runs in FP16 when
+``half`` is set; ``detect_batch`` runs several frames in one forward pass.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from multifloor_slam.errors import ConfigError, InputDataError, ModelError
+
+LOG = logging.getLogger(__name__)
+
+MODEL_FILE = 'elevator_yolo.pt'
+
+
+def default_model_path() -> Path:
+    """The shipped model: the package share when installed, else ``models/`` of the source tree."""
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        share = Path(get_package_share_directory('multifloor_slam')) / 'models' / MODEL_FILE
+        if share.is_file():
+            return share
+    except Exception:
+        pass
+    return Path(__file__).resolve().parents[2] / 'models' / MODEL_FILE
+
+
+def resolve_device(device: str) -> str:
+    """``'auto'`` -> ``'cuda:0'`` when CUDA works, else ``'cpu'``; CUDA without a GPU -> CPU."""
+    import torch
+
+    if device == 'auto':
+        return 'cuda:0' if torch.cuda.is_available() else 'cpu'
+    if device.startswith('cuda') and not torch.cuda.is_available():
+        LOG.warning('device %r asked for but CUDA is not available: running on the CPU', device)
+        return 'cpu'
+    return device
+
+
+@dataclass(frozen=True)
+class DetectorParams:
+    """Detector settings.
+
+    Attributes:
+        model_path: YOLO ``.pt`` file; empty = the shipped model (:func:`default_model_path`).
+        device: ``'auto'`` (CUDA when available, else CPU), ``'cpu'``, ``'cuda:0'``, ...
+        half: FP16 inference on CUDA (ignored on the CPU).
+        imgsz: network input size (long side, pixels; a multiple of 32).
+        conf: minimum detection confidence.
+        iou: NMS IoU threshold.
+        max_det: most detections kept per image.
+        cpu_threads: torch CPU threads (process-wide); 0 = Ultralytics' choice, one less than
+            the cores (max 8), which leaves a core to ROS and avoids OpenMP oversubscription.
+    """
+
+    model_path: str = ''
+    device: str = 'auto'
+    half: bool = True
+    imgsz: int = 320
+    conf: float = 0.35
+    iou: float = 0.5
+    max_det: int = 20
+    cpu_threads: int = 0
+
+    def __post_init__(self) -> None:
+        if not (self.device in ('auto', 'cpu') or self.device.startswith(('cuda', 'mps'))):
+            raise ConfigError(f"device must be 'auto', 'cpu' or 'cuda[:N]', got {self.device!r}")
+        if self.imgsz < 32 or self.imgsz % 32:
+            raise ConfigError(f'imgsz must be a positive multiple of 32, got {self.imgsz}')
+        if not 0.0 < self.conf < 1.0 or not 0.0 < self.iou < 1.0:
+            raise ConfigError(f'conf and iou must lie in (0, 1), got {self.conf}, {self.iou}')
+        if self.max_det < 1:
+            raise ConfigError(f'max_det must be >= 1, got {self.max_det}')
+        if self.cpu_threads < 0:
+            raise ConfigError(f'cpu_threads must be >= 0, got {self.cpu_threads}')
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detected object.
+
+    Attributes:
+        class_name: model class name (e.g. ``'elevator_door_open'``).
+        class_id: model class index.
+        confidence: score in [0, 1].
+        box_xyxy: ``(x1, y1, x2, y2)`` in pixels of the input image.
+    """
+
+    class_name: str
+    class_id: int
+    confidence: float
+    box_xyxy: tuple[float, float, float, float]
+
+    def area_fraction(self, image_shape: tuple[int, ...]) -> float:
+        """Share of the image area covered by the box."""
+        x1, y1, x2, y2 = self.box_xyxy
+        h, w = image_shape[:2]
+        return max(x2 - x1, 0.0) * max(y2 - y1, 0.0) / max(float(h * w), 1.0)
+
+
+def as_bgr(image: Any) -> np.ndarray:
+    """Validate an image and return it as 3-channel uint8 BGR (grey and BGRA accepted).
+
+    Raises:
+        InputDataError: not a non-empty uint8 image with 1, 3 or 4 channels.
+    """
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        raise InputDataError('image must be a uint8 numpy array')
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    if image.ndim not in (2, 3) or image.shape[0] == 0 or image.shape[1] == 0:
+        raise InputDataError(f'image has an unusable shape {image.shape}')
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    if image.shape[2] != 3:
+        raise InputDataError(f'image has {image.shape[2]} channels (1, 3 or 4 expected)')
+    return image
+
+
+class ElevatorDetector:
+    """YOLO elevator detector (doors closed/open, panels, car interior).
+
+    Args:
+        params: detector settings.
+
+    Raises:
+        ModelError: the model file is missing, corrupt or not a detection model.
+    """
+
+    def __init__(self, params: DetectorParams | None = None) -> None:
+        self.params = params or DetectorParams()
+        path = Path(self.params.model_path) if self.params.model_path else default_model_path()
+        if not path.is_file():
+            msg = f'elevator model not found: {path} (set model_path to a YOLO .pt file)'
+            raise ModelError(msg)
+        os.environ.setdefault('YOLO_OFFLINE', '1')
+        import torch
+        from ultralytics import YOLO
+
+        try:
+            yolo = YOLO(str(path), task='detect')
+            task = yolo.task
+            names = dict(yolo.names)
+            net = yolo.model
+            if not isinstance(net, torch.nn.Module):
+                raise TypeError('not a PyTorch model')
+        except Exception as err:
+            msg = f'cannot load elevator model {path}: {type(err).__name__}: {err}'
+            raise ModelError(msg) from err
+        if task != 'detect':
+            raise ModelError(f'{path} is a {task!r} model, a detection model is needed')
+        self.model_path = path
+        self.device = resolve_device(self.params.device)
+        self.half = bool(self.params.half and self.device.startswith('cuda'))
+        if self.device == 'cpu':
+            from ultralytics.utils import NUM_THREADS
+
+            torch.set_num_threads(self.params.cpu_threads or NUM_THREADS)
+        self.names: dict[int, str] = {int(k): str(v) for k, v in names.items()}
+        self._torch = torch
+        self._yolo = yolo
+        net = net.fuse() if hasattr(net, 'fuse') else net
+        net = net.to(self.device).eval()
+        self._net = net.half() if self.half else net.float()
+        self.stride = max(int(self._net.stride.max()), 32) if hasattr(self._net, 'stride') else 32
+        self._end2end = bool(getattr(self._net, 'end2end', False))
+        from ultralytics.data.augment import LetterBox
+        from ultralytics.utils import nms, ops
+
+        self._letterbox_cls = LetterBox
+        self._nms = nms.non_max_suppression
+        self._scale_boxes = ops.scale_boxes
+        self.detect(np.zeros((self.params.imgsz, self.params.imgsz, 3), np.uint8))
+
+    def _prepare(self, images: list[np.ndarray]) -> Any:
+        same = len({im.shape for im in images}) == 1
+        letterbox = self._letterbox_cls(
+            (self.params.imgsz, self.params.imgsz), auto=same, stride=self.stride
+        )
+        boxed = [letterbox(image=im) for im in images]
+        arr = boxed[0][None] if len(boxed) == 1 else np.stack(boxed)
+        x = self._torch.from_numpy(arr).to(self.device, non_blocking=True)
+        x = x.permute(0, 3, 1, 2).flip(1).contiguous()
+        return (x.half() if self.half else x.float()).div_(255.0)
+
+    def detect_batch(self, images: list[np.ndarray]) -> list[list[Detection]]:
+        """Detect in several images with one forward pass.
+
+        Args:
+            images: BGR uint8 images (grey and BGRA accepted), any sizes.
+
+        Returns:
+            One list of detections per image, boxes in that image's pixels.
+
+        Raises:
+            InputDataError: an image is empty or not uint8 with 1, 3 or 4 channels.
+        """
+        if not images:
+            return []
+        bgr = [as_bgr(im) for im in images]
+        x = self._prepare(bgr)
+        with self._torch.inference_mode():
+            preds = self._net(x)
+            out = self._nms(
+                preds,
+                self.params.conf,
+                self.params.iou,
+                max_det=self.params.max_det,
+                end2end=self._end2end,
+            )
+        results = []
+        for det, im in zip(out, bgr, strict=True):
+            det = det[:, :6]
+            if len(det):
+                det[:, :4] = self._scale_boxes(x.shape[2:], det[:, :4], im.shape)
+            rows = det.float().cpu().numpy()
+            results.append(
+                [
+                    Detection(
+                        class_name=self.names.get(int(c), str(int(c))),
+                        class_id=int(c),
+                        confidence=float(s),
+                        box_xyxy=(float(x1), float(y1), float(x2), float(y2)),
+                    )
+                    for x1, y1, x2, y2, s, c in rows
+                ]
+            )
+        return results
+
+    def detect(self, bgr: np.ndarray) -> list[Detection]:
+        """Detect in one image (BGR uint8; grey and BGRA accepted); boxes in its pixels."""
+        return self.detect_batch([bgr])[0]
+
+    def predict_reference(self, bgr: np.ndarray) -> list[Detection]:
+        """The same detection through Ultralytics ``predict()`` (for checks)."""
+        res = self._yolo.predict(
+            as_bgr(bgr),
+            imgsz=self.params.imgsz,
+            conf=self.params.conf,
+            iou=self.params.iou,
+            max_det=self.params.max_det,
+            device=self.device,
+            verbose=False,
+            **({'half': True} if self.half else {}),
+        )[0]
+        boxes = res.boxes
+        return [
+            Detection(self.names[int(c)], int(c), float(s), tuple(float(v) for v in b))
+            for b, s, c in zip(
+                boxes.xyxy.cpu().numpy(),
+                boxes.conf.cpu().numpy(),
+                boxes.cls.cpu().numpy(),
+                strict=True,
+            )
+        ]
+
+
+def draw_detections(bgr: np.ndarray, detections: list[Detection], title: str = '') -> np.ndarray:
+    """A copy of ``bgr`` with the boxes, class names and an optional title drawn on it."""
+    img = as_bgr(bgr).copy()
+    palette = ((0, 0, 255), (0, 200, 0), (255, 128, 0), (0, 200, 255), (200, 0, 200))
+    thick = max(1, round(max(img.shape[:2]) / 320))
+    for d in detections:
+        color = palette[d.class_id % len(palette)]
+        x1, y1, x2, y2 = (round(v) for v in d.box_xyxy)
+        cv2.rectangle(img, (x1, y1), (x2, y2), color, thick)
+        label = f'{d.class_name.removeprefix("elevator_")} {d.confidence:.2f}'
+        cv2.putText(
+            img,
+            label,
+            (x1 + 2, max(y1 - 3, 10)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.4 * thick,
+            color,
+            thick,
+        )
+    if title:
+        cv2.putText(
+            img,
+            title,
+            (5, 18 * thick),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.55 * thick,
+            (255, 255, 255),
+            thick + 1,
+        )
+        cv2.putText(
+            img, title, (5, 18 * thick), cv2.FONT_HERSHEY_SIMPLEX, 0.55 * thick, (0, 0, 0), thick
+        )
+    return img
+
+
+__all__ = [
+    'Detection',
+    'DetectorParams',
+    'ElevatorDetector',
+    'as_bgr',
+    'default_model_path',
+    'draw_detections',
+    'resolve_device',
+]

@@ -1,0 +1,1 @@
+"""Elevator detector training: synthetic data set generation and Ultralytics training."""

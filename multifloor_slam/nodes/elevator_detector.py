@@ -1,0 +1,314 @@
+"""ROS 2 node ``elevator_detector``: camera frames -> elevator state, detections and a debug image.
+
+Newest frame only, never a backlog: the subscription (best effort, depth 1) callback only keeps a
+reference to the latest message and counts the one it replaces as dropped. A worker thread runs
+the detector on whatever is newest when it becomes free, so inference time never turns into
+queueing delay, and the executor stays free to take new frames while the network runs. Image
+bytes are wrapped with ``np.frombuffer`` (no copy). Bad frames (unknown encodings, sizes that do
+not match the data, undecodable compressed bytes) are counted and logged at a low rate.
+"""
+
+from __future__ import annotations
+
+import array
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+from rclpy.node import Node
+from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import String
+
+from multifloor_slam.core.elevator_detector import (
+    Detection,
+    DetectorParams,
+    ElevatorDetector,
+    draw_detections,
+)
+from multifloor_slam.core.elevator_state import ElevatorState, ElevatorStateMachine, StateParams
+from multifloor_slam.errors import ConfigError, InputDataError, MultifloorError
+from multifloor_slam.nodes.common import (
+    LATCHED_QOS,
+    RELIABLE_QOS,
+    declare_dataclass,
+    sensor_qos,
+    spin_node,
+    stamp_to_sec,
+)
+
+#: Channels of each supported ``sensor_msgs/Image`` encoding and its conversion to BGR.
+ENCODINGS: dict[str, tuple[int, int | None]] = {
+    'bgr8': (3, None),
+    'rgb8': (3, cv2.COLOR_RGB2BGR),
+    'mono8': (1, cv2.COLOR_GRAY2BGR),
+    'bgra8': (4, cv2.COLOR_BGRA2BGR),
+    'rgba8': (4, cv2.COLOR_RGBA2BGR),
+}
+
+
+@dataclass(frozen=True)
+class NodeParams:
+    """Node-level settings.
+
+    Attributes:
+        max_rate_hz: most inferences per second (0 = as fast as the detector runs).
+        use_compressed: subscribe ``camera/image_raw/compressed`` instead of ``camera/image_raw``.
+        publish_debug_image: publish ``elevator/debug_image`` (only drawn when subscribed).
+        log_period_s: period of the latency / dropped-frame log line.
+    """
+
+    max_rate_hz: float = 0.0
+    use_compressed: bool = False
+    publish_debug_image: bool = True
+    log_period_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.max_rate_hz < 0 or self.log_period_s <= 0:
+            raise ConfigError('max_rate_hz must be >= 0 and log_period_s > 0')
+
+
+DESCRIPTIONS = {
+    'model_path': 'YOLO .pt file; empty = share/multifloor_slam/models/elevator_yolo.pt',
+    'device': "'auto' (CUDA when available, else CPU), 'cpu' or 'cuda:N'",
+    'half': 'FP16 inference on CUDA (ignored on CPU)',
+    'imgsz': 'network input size in pixels (multiple of 32)',
+    'conf': 'minimum detection confidence',
+    'iou': 'NMS IoU threshold',
+    'max_det': 'most detections per frame',
+    'cpu_threads': 'torch CPU threads (process-wide); 0 = cores - 1 (max 8)',
+    'window': 'M: frames in the smoothing window',
+    'min_hits': 'N: frames of the window that must show a state',
+    'min_confidence': 'detections below this score do not count as state evidence',
+    'door_area': 'minimum image share of a door box to count as approaching',
+    'panel_area': 'minimum image share of a call panel box',
+    'inside_area': 'minimum image share of an interior box to count as inside',
+    'max_gap_s': 'a longer gap between frames clears the smoothing window',
+    'max_rate_hz': 'most inferences per second (0 = unlimited)',
+    'use_compressed': 'subscribe camera/image_raw/compressed (sensor_msgs/CompressedImage)',
+    'publish_debug_image': 'publish elevator/debug_image with the boxes drawn',
+    'log_period_s': 'period of the latency and dropped-frame log line',
+}
+
+
+@dataclass
+class DetectorStats:
+    """Counters of the node (read by tests and the benchmark)."""
+
+    received: int = 0
+    processed: int = 0
+    dropped: int = 0
+    errors: int = 0
+    latency_sum_s: float = 0.0
+    latency_max_s: float = 0.0
+    last_latency_s: float = 0.0
+    inference_sum_s: float = 0.0
+
+
+def image_to_bgr(msg: Any) -> np.ndarray:
+    """``sensor_msgs/Image`` -> BGR array; a view on the message bytes for ``bgr8``.
+
+    Raises:
+        InputDataError: unsupported encoding, zero size, or data shorter than the header says.
+    """
+    enc = str(msg.encoding).lower()
+    if enc not in ENCODINGS:
+        raise InputDataError(f'unsupported image encoding {msg.encoding!r}')
+    ch, conversion = ENCODINGS[enc]
+    h, w, step = int(msg.height), int(msg.width), int(msg.step)
+    if h <= 0 or w <= 0:
+        raise InputDataError(f'zero-size image {w}x{h}')
+    step = step or w * ch
+    buf = np.frombuffer(msg.data, np.uint8)
+    if step < w * ch or buf.size < h * step:
+        raise InputDataError(f'image data ({buf.size} B) too short for {w}x{h} {enc} step {step}')
+    img = buf[: h * step].reshape(h, step)[:, : w * ch].reshape(h, w, ch)
+    if conversion is None:
+        return img
+    return cv2.cvtColor(img, conversion)
+
+
+def compressed_to_bgr(msg: Any) -> np.ndarray:
+    """``sensor_msgs/CompressedImage`` (JPEG/PNG) -> BGR array.
+
+    Raises:
+        InputDataError: empty or undecodable data.
+    """
+    buf = np.frombuffer(msg.data, np.uint8)
+    if buf.size == 0:
+        raise InputDataError('empty compressed image')
+    img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    if img is None or img.size == 0:
+        raise InputDataError(f'cannot decode compressed image ({msg.format!r}, {buf.size} B)')
+    return img
+
+
+class ElevatorDetectorNode(Node):
+    """Camera -> ``elevator/state`` (+ ``elevator/debug_image``, ``elevator/detections``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__('elevator_detector', **kwargs)
+        self.detector_params = declare_dataclass(self, DetectorParams, DESCRIPTIONS)
+        self.state_params = declare_dataclass(self, StateParams, DESCRIPTIONS)
+        self.node_params = declare_dataclass(self, NodeParams, DESCRIPTIONS)
+        try:
+            self.detector = ElevatorDetector(self.detector_params)
+        except MultifloorError as err:
+            self.get_logger().fatal(str(err))
+            self.destroy_node()
+            raise
+        self.state_machine = ElevatorStateMachine(self.state_params)
+        self.stats = DetectorStats()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._latest: tuple[Any, float] | None = None
+        self._last_error_log = 0.0
+        self._pub_state = self.create_publisher(String, 'elevator/state', LATCHED_QOS)
+        self._pub_debug = (
+            self.create_publisher(Image, 'elevator/debug_image', RELIABLE_QOS)
+            if self.node_params.publish_debug_image
+            else None
+        )
+        self._vision = self._make_detection_publisher()
+        if self.node_params.use_compressed:
+            topic, msg_type = 'camera/image_raw/compressed', CompressedImage
+        else:
+            topic, msg_type = 'camera/image_raw', Image
+        self._sub = self.create_subscription(msg_type, topic, self._on_image, sensor_qos(1))
+        self._timer = self.create_timer(self.node_params.log_period_s, self._log_stats)
+        self._worker = threading.Thread(target=self._run, name='elevator_detector', daemon=True)
+        self._worker.start()
+        self.get_logger().info(
+            f'model {self.detector.model_path} on {self.detector.device}'
+            f'{" fp16" if self.detector.half else ""}, imgsz {self.detector_params.imgsz}, '
+            f'listening on {self.resolve_topic_name(topic)}'
+        )
+
+    def _make_detection_publisher(self) -> Any:
+        try:
+            from vision_msgs.msg import Detection2DArray
+        except ImportError:
+            self.get_logger().info('vision_msgs not installed: elevator/detections not published')
+            return None
+        return self.create_publisher(Detection2DArray, 'elevator/detections', RELIABLE_QOS)
+
+    def _on_image(self, msg: Any) -> None:
+        """Keep only a reference to the newest frame; the one it replaces is dropped."""
+        with self._lock:
+            self.stats.received += 1
+            if self._latest is not None:
+                self.stats.dropped += 1
+            self._latest = (msg, time.monotonic())
+        self._wake.set()
+
+    def _run(self) -> None:
+        min_period = 1.0 / self.node_params.max_rate_hz if self.node_params.max_rate_hz else 0.0
+        next_time = 0.0
+        while not self._stop.is_set():
+            if not self._wake.wait(timeout=0.1):
+                continue
+            if min_period:
+                delay = next_time - time.monotonic()
+                if delay > 0 and self._stop.wait(delay):
+                    break
+                next_time = max(next_time + min_period, time.monotonic())
+            with self._lock:
+                item, self._latest = self._latest, None
+                self._wake.clear()
+            if item is not None:
+                self._process(*item)
+
+    def _process(self, msg: Any, received: float) -> None:
+        try:
+            bgr = compressed_to_bgr(msg) if isinstance(msg, CompressedImage) else image_to_bgr(msg)
+            t0 = time.monotonic()
+            detections = self.detector.detect(bgr)
+            infer = time.monotonic() - t0
+        except InputDataError as err:
+            self._count_error(str(err))
+            return
+        except Exception as err:
+            self._count_error(f'{type(err).__name__}: {err}')
+            return
+        stamp = stamp_to_sec(msg.header.stamp)
+        state = self.state_machine.update(stamp, detections, bgr.shape)
+        self._publish(msg, bgr, detections, state)
+        latency = time.monotonic() - received
+        with self._lock:
+            s = self.stats
+            s.processed += 1
+            s.last_latency_s = latency
+            s.latency_sum_s += latency
+            s.latency_max_s = max(s.latency_max_s, latency)
+            s.inference_sum_s += infer
+
+    def _publish(
+        self, msg: Any, bgr: np.ndarray, dets: list[Detection], state: ElevatorState
+    ) -> None:
+        self._pub_state.publish(String(data=state.to_json()))
+        if self._vision is not None:
+            self._vision.publish(self._to_vision_msg(msg.header, dets))
+        if self._pub_debug is not None and self._pub_debug.get_subscription_count() > 0:
+            img = draw_detections(bgr, dets, f'{state.state} {state.confidence:.2f}')
+            out = Image()
+            out.header = msg.header
+            out.height, out.width = img.shape[:2]
+            out.encoding = 'bgr8'
+            out.step = img.shape[1] * 3
+            out.data = array.array('B', img.tobytes())
+            self._pub_debug.publish(out)
+
+    def _to_vision_msg(self, header: Any, dets: list[Detection]) -> Any:
+        from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
+
+        out = Detection2DArray(header=header)
+        for d in dets:
+            x1, y1, x2, y2 = d.box_xyxy
+            det = Detection2D(header=header)
+            det.bbox.center.position.x = (x1 + x2) / 2
+            det.bbox.center.position.y = (y1 + y2) / 2
+            det.bbox.size_x, det.bbox.size_y = x2 - x1, y2 - y1
+            hyp = ObjectHypothesisWithPose()
+            hyp.hypothesis.class_id = d.class_name
+            hyp.hypothesis.score = d.confidence
+            det.results.append(hyp)
+            out.detections.append(det)
+        return out
+
+    def _count_error(self, text: str) -> None:
+        with self._lock:
+            self.stats.errors += 1
+            n = self.stats.errors
+        now = time.monotonic()
+        if now - self._last_error_log > self.node_params.log_period_s:
+            self._last_error_log = now
+            self.get_logger().warning(f'bad camera frame ({n} so far): {text}')
+
+    def _log_stats(self) -> None:
+        with self._lock:
+            s = DetectorStats(**vars(self.stats))
+        if s.processed:
+            self.get_logger().info(
+                f'{s.processed} frames processed, {s.dropped} dropped, {s.errors} bad; latency '
+                f'mean {1e3 * s.latency_sum_s / s.processed:.1f} ms '
+                f'max {1e3 * s.latency_max_s:.1f} ms, '
+                f'inference mean {1e3 * s.inference_sum_s / s.processed:.1f} ms'
+            )
+
+    def close(self) -> None:
+        """Stop the worker thread (called before the node is destroyed)."""
+        self._stop.set()
+        self._wake.set()
+        if self._worker.is_alive():
+            self._worker.join(timeout=5.0)
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point of ``ros2 run multifloor_slam elevator_detector``."""
+    spin_node(ElevatorDetectorNode, args)
+
+
+__all__ = ['ElevatorDetectorNode', 'compressed_to_bgr', 'image_to_bgr', 'main']

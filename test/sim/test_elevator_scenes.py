@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from multifloor_slam.errors import ConfigError
+from multifloor_slam.sim.elevator_scenes import CLASSES, SceneParams, render_scene, write_dataset
+
+
+def test_render_scene_is_deterministic_per_seed_and_index() -> None:
+    a = render_scene(11, 4)
+    b = render_scene(11, 4)
+    assert np.array_equal(a.image, b.image)
+    assert np.array_equal(a.boxes, b.boxes)
+    assert np.array_equal(a.classes, b.classes)
+    c = render_scene(12, 4)
+    assert not np.array_equal(a.image, c.image)
+
+
+def test_scenes_have_valid_boxes_inside_the_image_and_cover_every_class() -> None:
+    seen = np.zeros(len(CLASSES), int)
+    negatives = 0
+    for i in range(60):
+        scene = render_scene(3, i)
+        h, w = scene.image.shape[:2]
+        assert scene.image.dtype == np.uint8
+        assert w == 320
+        assert h in (240, 180)
+        assert scene.boxes.shape == (len(scene.classes), 4)
+        if len(scene.classes) == 0:
+            negatives += 1
+            continue
+        assert (scene.boxes[:, 0] >= 0).all() and (scene.boxes[:, 2] <= w).all()
+        assert (scene.boxes[:, 1] >= 0).all() and (scene.boxes[:, 3] <= h).all()
+        assert (scene.boxes[:, 2] - scene.boxes[:, 0] >= 4).all()
+        assert (scene.boxes[:, 3] - scene.boxes[:, 1] >= 4).all()
+        seen += np.bincount(scene.classes, minlength=len(CLASSES))
+    assert (seen > 0).all(), dict(zip(CLASSES, seen, strict=True))
+    assert negatives > 0
+
+
+def test_yolo_lines_are_normalised_centre_size() -> None:
+    scene = next(s for s in (render_scene(5, i) for i in range(20)) if len(s.classes))
+    h, w = scene.image.shape[:2]
+    for line, box, cls in zip(scene.yolo_lines(), scene.boxes, scene.classes, strict=True):
+        c, xc, yc, bw, bh = line.split()
+        assert int(c) == cls
+        assert float(xc) == pytest.approx((box[0] + box[2]) / 2 / w, abs=1e-5)
+        assert float(yc) == pytest.approx((box[1] + box[3]) / 2 / h, abs=1e-5)
+        assert float(bw) == pytest.approx((box[2] - box[0]) / w, abs=1e-5)
+        assert float(bh) == pytest.approx((box[3] - box[1]) / h, abs=1e-5)
+
+
+def test_write_dataset_writes_images_labels_and_data_yaml(tmp_path: Path) -> None:
+    data = write_dataset(tmp_path / 'ds', 10, seed=2, val_fraction=0.2)
+    text = data.read_text()
+    assert 'train: images/train' in text and 'val: images/val' in text
+    for i, name in enumerate(CLASSES):
+        assert f'{i}: {name}' in text
+    train = sorted((tmp_path / 'ds' / 'images' / 'train').glob('*.jpg'))
+    val = sorted((tmp_path / 'ds' / 'images' / 'val').glob('*.jpg'))
+    assert len(train) == 8 and len(val) == 2
+    for img in train + val:
+        label = img.parents[2] / 'labels' / img.parent.name / f'{img.stem}.txt'
+        assert label.is_file()
+        assert cv2.imread(str(img)) is not None
+    again = write_dataset(tmp_path / 'ds2', 10, seed=2, val_fraction=0.2)
+    first = (tmp_path / 'ds' / 'images' / 'train' / train[0].name).read_bytes()
+    assert (again.parent / 'images' / 'train' / train[0].name).read_bytes() == first
+
+
+def test_invalid_scene_parameters_raise_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match='too small'):
+        SceneParams(width=32)
+    with pytest.raises(ConfigError, match='p_inside'):
+        SceneParams(p_inside=1.5)
+    with pytest.raises(ConfigError, match='n_images'):
+        write_dataset(tmp_path, 0, seed=1)
