@@ -8,6 +8,7 @@ sensor_msgs/FluidPressure topic. Prints one JSON line per ride and a last summar
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
@@ -70,10 +71,8 @@ def read_csv(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         i = cols[name]
         out = np.full(len(rows), math.nan)
         for k, row in enumerate(rows):
-            try:
+            with contextlib.suppress(IndexError, ValueError):
                 out[k] = float(row[i])
-            except (IndexError, ValueError):
-                pass
         return out
 
     if not rows:
@@ -139,8 +138,8 @@ def read_bag(
 def run(args: argparse.Namespace) -> int:
     """Run the estimator over the log and print rides and a summary as JSON lines."""
     from multifloor_slam.core.floor_estimator import FloorEstimatorParams, estimate_floors
-    from multifloor_slam.core.pressure_filter import REJECTION_KEYS
     from multifloor_slam.core.floor_table import FloorTable
+    from multifloor_slam.core.pressure_filter import REJECTION_KEYS
 
     path: Path = args.log
     if not path.exists():

@@ -228,7 +228,7 @@ class FloorEstimator:
         )
 
     def _classify(
-        self, cur: int, step: Step, saw_car: float, no_elev: float
+        self, cur: int, step: Step, saw_car: float, no_elev: float, check_shape: bool = True
     ) -> tuple[str, int, float, float]:
         """Snap ``step`` from floor ``cur``: (kind, floor, confidence, dz).
 
@@ -257,8 +257,20 @@ class FloorEstimator:
         else:
             # Too few samples to time a ride: only a jump with no sample on the way counts.
             abrupt = 0.5 * step.sample_interval_s
-        if step.transition_s < abrupt and abs(dz) < p.abrupt_max_step_m:
-            # Doors and HVAC change the pressure within a sample; a car needs seconds.
+        slow_rate = step.sample_interval_s > p.min_transition_s / 3.0
+        quick = slow_rate and step.transition_s <= 1.5 * step.sample_interval_s
+        # Doors and HVAC change the pressure within a sample, or in a few jumps with flat
+        # stretches between; a car needs seconds and moves smoothly. At low rates a fast car
+        # and two door steps in a row look alike: ask for more height than they can fake.
+        door_like = (
+            abs(dz) < p.abrupt_max_step_m
+            and (
+                step.transition_s < abrupt
+                or (step.sample_interval_s <= 0.6 and step.jump_fraction > p.max_jump_fraction)
+                or step.plateau_s >= p.max_plateau_s
+            )
+        ) or ((quick or step.jump_fraction > p.max_jump_fraction) and abs(dz) < p.jumpy_min_step_m)
+        if check_shape and door_like and not self._reverts_last_ride(cur, dz, step):
             return 'small', cur, 0.0, dz
         z = table.elevation(cur) + dz
         nearest = table.nearest(z, exclude=cur)
@@ -287,12 +299,15 @@ class FloorEstimator:
             conf = (1.0 - 0.5 * (r / tol) ** 2) * (0.6 + 0.4 * q_noise)
         elif r >= p.new_floor_min_separation_m:
             index = table.index_for_new_floor(z, p.nominal_storey_m)
-            if index is None or index in table:
-                return 'small', cur, 0.0, dz
-            kind, to = 'new', index
-            sep = p.new_floor_min_separation_m
-            extra = 1.0 if math.isinf(r) else min(1.0, (r - sep) / sep)
-            conf = (0.5 + 0.3 * extra) * (0.6 + 0.4 * q_noise)
+            if index is not None and index not in table:
+                kind, to = 'new', index
+                sep = p.new_floor_min_separation_m
+                extra = 1.0 if math.isinf(r) else min(1.0, (r - sep) / sep)
+                conf = (0.5 + 0.3 * extra) * (0.6 + 0.4 * q_noise)
+            else:
+                # No free index between two known floors: the nearest one, unsure.
+                assert nearest is not None
+                kind, to, conf = 'ambiguous', nearest.index, 0.1
         else:
             assert nearest is not None
             kind, to = 'ambiguous', nearest.index
@@ -305,6 +320,21 @@ class FloorEstimator:
         elif no_elev > 0.0:
             conf *= 1.0 - (1.0 - p.no_elevator_confidence_factor) * no_elev
         return kind, to, min(1.0, max(0.0, conf)), dz
+
+    def _reverts_last_ride(self, cur: int, dz: float, step: Step) -> bool:
+        """Does ``step`` lead straight back to where the last ride started, soon after it?
+
+        Then the last "ride" was door steps after all, or the robot rode back: either way the
+        earlier floor is right, so the door-step shape tests must not keep the robot away.
+        """
+        last = self._last_decision
+        if last is None or last.to_floor != cur or last.from_floor not in self._table:
+            return False
+        if step.t_start - last.step.t_stop > self._p.post_window_s:
+            return False
+        z = self._table.elevation(cur) + dz
+        back = self._table.elevation(last.from_floor)
+        return abs(z - back) <= self._p.snap_tolerance_min_m
 
     def _apply(
         self, step: Step, cur: int, kind: str, to: int, conf: float, dz: float, source: str
@@ -320,6 +350,7 @@ class FloorEstimator:
         self._floor = to
         self._confidence = conf
         table.current_floor = to
+        self._detector.ride_ended(step.t_stop)
         if to == previous:
             return None
         return RideEvent(
@@ -347,7 +378,12 @@ class FloorEstimator:
         saw_car, no_elev = self._camera(step)
         cur = self._floor
         last = self._last_decision
-        if step.continued and last is not None and last.from_floor in self._table:
+        if (
+            step.continued
+            and last is not None
+            and last.step.t_start == step.t_start
+            and last.from_floor in self._table
+        ):
             # The previous "stop" was a pause in the same ride: decide from its origin.
             if last.new_floor and last.to_floor in self._table:
                 self._table.remove(last.to_floor)
@@ -388,7 +424,10 @@ class FloorEstimator:
             table.remove(d.to_floor)
             self._counts['new_floors'] -= 1
         saw_car, no_elev = self._camera(refined)
-        kind, to, conf, dz = self._classify(d.from_floor, refined, saw_car, no_elev)
+        # A ride's shape was judged on the quick decision; a longer window re-measures its
+        # size. A step refused for its shape stays refused.
+        shape = d.to_floor == d.from_floor
+        kind, to, conf, dz = self._classify(d.from_floor, refined, saw_car, no_elev, shape)
         if kind == 'small':
             if d.to_floor == d.from_floor:
                 return None
@@ -409,6 +448,7 @@ class FloorEstimator:
         self._counts['corrections'] += 1
         if to != d.from_floor:
             self._last_decision = d
+            self._detector.ride_ended(refined.t_stop)
         self._floor = to
         self._confidence = conf
         table.current_floor = to
@@ -471,7 +511,7 @@ def estimate_floors(
     riding = np.empty(n, bool)
     conf = np.empty(n)
     events: list[RideEvent] = []
-    for i, (ti, pi) in enumerate(zip(ts.tolist(), ps.tolist())):
+    for i, (ti, pi) in enumerate(zip(ts.tolist(), ps.tolist(), strict=True)):
         while k < len(elev) and elev[k][0] <= ti:
             est.set_elevator_state(*elev[k])
             k += 1

@@ -11,26 +11,29 @@ from multifloor_slam.errors import ConfigError
 PARAM_DESCRIPTIONS: dict[str, str] = {
     'min_pressure_pa': 'samples below this pressure (Pa) are rejected as absurd',
     'max_pressure_pa': 'samples above this pressure (Pa) are rejected as absurd',
-    'min_sample_interval_s': 'samples closer than this to the previous one are a burst and dropped',
+    'min_sample_interval_s': 'a sample this close (s) to the previous one is a burst: dropped',
     'gap_reset_s': 'a stamp gap longer than this (s) resets the filter windows',
     'spike_window_s': 'running-median window (s, at least 3 samples) against spikes',
     'spike_max_samples': 'upper bound of the running-median window in samples',
-    'spike_gate_pa': 'a sample further than this (Pa) from the running median counts as a spike',
+    'spike_gate_pa': 'a sample this far (Pa) from the running median is counted as a spike',
     'noise_init_pa': 'initial sensor noise RMS guess (Pa); learned online while parked',
     'start_threshold_pa': 'deviation (Pa) from the parked level that opens a ride candidate',
     'start_noise_sigmas': 'the start threshold is at least this many level-noise sigmas',
     'ride_confirm_pa': 'deviation (Pa) from the parked level that sets riding=true',
-    'anchor_tau_s': 'time constant (s) of the parked-level tracker (weather-drift re-anchoring)',
+    'anchor_tau_s': 'time constant (s) of the parked-level tracker (drift re-anchoring)',
     'stop_window_s': 'shortest flat window (s) that ends a ride',
     'stop_window_max_s': 'longest window (s) the stop test may grow to on noisy sensors',
     'stop_min_samples': 'fewest samples in the stop window (1 Hz phones: 3 samples = 2 s)',
     'stop_rate_pa_s': 'a ride ends when the pressure rate stays below this (Pa/s)',
     'stop_noise_sigmas': 'the stop window grows until the rate noise is this many times smaller',
     'pre_window_s': 'stationary window (s) before a ride whose median is the start level',
-    'post_window_s': 'window (s) after a ride whose median re-checks the floor and refines the table',
-    'merge_window_s': 'movement on in the same direction this soon (s) after a stop is the same ride',
+    'post_window_s': 'window (s) after a ride that re-checks the floor and refines the table',
+    'merge_window_s': 'moving on the same way this soon (s) after a stop continues the ride',
     'max_ride_s': 'a ride candidate longer than this (s) is abandoned (no floor change)',
     'min_transition_s': 'a smaller step faster than this (10-90 %, s) is a door/HVAC step',
+    'max_jump_fraction': 'a smaller step made this much by two sample jumps (>= 2 Hz) is doors',
+    'max_plateau_s': 'a smaller step that stood still this long (s) half-way is door steps',
+    'jumpy_min_step_m': 'smallest step (m) accepted when its shape is jumpy (low sample rates)',
     'abrupt_max_step_m': 'steps up to this height (m) may be rejected as abrupt door/HVAC steps',
     'min_step_m': 'smallest height change (m) accepted as a floor change',
     'snap_tolerance_frac': 'snap tolerance as a fraction of the local floor spacing',
@@ -74,7 +77,7 @@ class FloorEstimatorParams:
     ride_confirm_pa: float = 20.0
     anchor_tau_s: float = 20.0
     stop_window_s: float = 1.0
-    stop_window_max_s: float = 10.0
+    stop_window_max_s: float = 6.0
     stop_min_samples: int = 3
     stop_rate_pa_s: float = 1.5
     stop_noise_sigmas: float = 3.0
@@ -84,12 +87,15 @@ class FloorEstimatorParams:
     max_ride_s: float = 300.0
     # floor decision and table
     min_transition_s: float = 1.0
+    max_jump_fraction: float = 0.85
+    max_plateau_s: float = 3.0
     abrupt_max_step_m: float = 3.2
+    jumpy_min_step_m: float = 2.6
     min_step_m: float = 2.0
     snap_tolerance_frac: float = 0.35
     snap_tolerance_min_m: float = 0.7
     snap_tolerance_max_m: float = 1.5
-    new_floor_min_separation_m: float = 2.0
+    new_floor_min_separation_m: float = 1.6
     nominal_storey_m: float = 3.5
     default_temperature_c: float = 20.0
     table_max_observations: int = 20

@@ -8,6 +8,7 @@ other floor is measured relative to it.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -23,7 +24,7 @@ TABLE_VERSION = 1
 
 
 def floor_label(index: int) -> str:
-    """Default label of a floor index: ``L0``, ``L1`` ... above ground, ``B1``, ``B2`` ... below."""
+    """Default label of a floor index: ``L0``, ``L1`` ... and ``B1``, ``B2`` ... below L0."""
     return f'L{index}' if index >= 0 else f'B{-index}'
 
 
@@ -174,7 +175,7 @@ class FloorTable:
             return top.index + max(1, round((z - top.elevation_m) / nominal_storey_m))
         if z < bottom.elevation_m:
             return bottom.index - max(1, round((bottom.elevation_m - z) / nominal_storey_m))
-        for lo, hi in zip(floors, floors[1:]):
+        for lo, hi in itertools.pairwise(floors):
             if lo.elevation_m <= z <= hi.elevation_m:
                 free = range(lo.index + 1, hi.index)
                 if not free:
@@ -222,7 +223,7 @@ class FloorTable:
 
     @classmethod
     def from_seed(cls, seed: str, max_observations: int = 20) -> FloorTable:
-        """Parse a seed string ``"index:elevation_m[:label], ..."`` such as ``"-1:-3.2,0:0,1:4.5:Lobby"``.
+        """Table from a seed ``"index:elevation_m[:label],..."`` (``"-1:-3.2,0:0,1:4.5:Hall"``).
 
         The reference floor is the seeded floor closest to 0 m.
         """

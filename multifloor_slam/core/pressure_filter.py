@@ -77,6 +77,8 @@ class PressureFilter:
         self._mad = params.noise_init_pa * _MEAN_ABS_DIFF
         self._n_noise = 0
         self._prev_p: float | None = None
+        self._last_mid_t = -math.inf
+        self._n: int | None = None
         self._win_t: deque[float] = deque(maxlen=max(3, int(params.spike_max_samples) | 1))
         self._win_p: deque[float] = deque(maxlen=max(3, int(params.spike_max_samples) | 1))
 
@@ -96,10 +98,17 @@ class PressureFilter:
         return self._last_t
 
     def window_samples(self) -> int:
-        """Running-median length in samples for the current sample rate (odd, >= 3)."""
-        n = int(round(self._p.spike_window_s / max(self._dt, 1e-3)))
-        n = min(max(n, 3), max(3, int(self._p.spike_max_samples)))
-        return n if n % 2 else n - 1 if n > 3 else 3
+        """Running-median length in samples for the current sample rate (odd, >= 3).
+
+        It changes only when the rate has clearly changed, so the output stamps never step
+        back and no sample is judged twice.
+        """
+        top = max(3, int(self._p.spike_max_samples) | 1)
+        ideal = self._p.spike_window_s / max(self._dt, 1e-3)
+        if self._n is None or abs(ideal - self._n) > 1.5:
+            n = min(max(round(ideal), 3), top)
+            self._n = n if n % 2 else n - 1
+        return self._n
 
     def reset(self) -> None:
         """Forget the windows (after a gap); the learned noise and rate stay."""
@@ -154,10 +163,14 @@ class PressureFilter:
         mid = len(self._win_p) - 1 - n // 2
         median = sorted(window)[n // 2]
         gate = max(self._p.spike_gate_pa, 8.0 * self.sigma_pa)
+        t_mid = self._win_t[mid]
+        if t_mid <= self._last_mid_t:
+            return None, gap  # the window just grew (rate estimate settling): no going back
+        self._last_mid_t = t_mid
         if abs(self._win_p[mid] - median) > gate:
             stats['spikes'] += 1
         sigma = _MEDIAN_EFFICIENCY * self.sigma_pa / math.sqrt(n)
-        return Level(self._win_t[mid], median, sigma, self.sigma_pa), gap
+        return Level(t_mid, median, sigma, self.sigma_pa), gap
 
     def _learn_noise(self, diff: float) -> None:
         # Clip large differences (spikes, door steps) so they cannot inflate the estimate.

@@ -102,7 +102,9 @@ class FloorEstimatorNode(Node):
         self._pub_alt = self.create_publisher(Float64, 'floor/altitude', LATCHED_QOS)
         self._pub_riding = self.create_publisher(Bool, 'floor/riding', LATCHED_QOS)
         self._pub_event = self.create_publisher(String, 'floor/event', RELIABLE_QOS)
-        self.create_subscription(FluidPressure, 'barometer/pressure', self._on_pressure, SENSOR_QOS)
+        self.create_subscription(
+            FluidPressure, 'barometer/pressure', self._on_pressure, SENSOR_QOS
+        )
         self.create_subscription(
             Temperature, 'barometer/temperature', self._on_temperature, SENSOR_QOS
         )

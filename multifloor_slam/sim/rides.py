@@ -24,7 +24,7 @@ from multifloor_slam.sim.pressure import (
 
 @dataclass(frozen=True)
 class Building:
-    """True floor elevations (m) in ascending order; ``elevations_m[i]`` is floor ``i - n_basements``."""
+    """True floor elevations (m), ascending: ``elevations_m[i]`` is floor ``i - n_basements``."""
 
     elevations_m: tuple[float, ...]
     n_basements: int = 0

@@ -121,3 +121,25 @@ def test_restarted_node_reloads_its_table_and_floor(executor, spin, tmp_path: Pa
     assert spin(executor, lambda: probe.floors[-1:] == [0], 10.0), probe.floors
     last = [e for e in probe.events if e['source'] == 'ride'][-1]
     assert (last['from_floor'], last['to_floor'], last['new_floor']) == (2, 0, False)
+
+
+def test_config_file_sets_every_parameter_to_its_default(executor) -> None:
+    import dataclasses
+
+    from multifloor_slam.core.floor_estimator import FloorEstimatorParams
+    from multifloor_slam.nodes.floor_estimator import FloorEstimatorNode
+
+    config = Path(__file__).resolve().parents[2] / 'config' / 'multifloor_slam.yaml'
+    node = FloorEstimatorNode(cli_args=['--ros-args', '--params-file', str(config)])
+    executor.add_node(node)
+    for field in dataclasses.fields(FloorEstimatorParams):
+        assert node.get_parameter(field.name).value == field.default, field.name
+    import yaml
+
+    listed = yaml.safe_load(config.read_text())['floor_estimator']['ros__parameters']
+    from rclpy.node import Node
+
+    bare = Node('bare_node_for_builtin_params')
+    builtin = set(bare._parameters)
+    bare.destroy_node()
+    assert set(listed) == set(node._parameters) - builtin
