@@ -14,25 +14,15 @@ Layout of ``ground_truth/``:
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import yaml
 
+from multifloor_slam.core.atomic_file import write_atomic as atomic_write
 from multifloor_slam.sim.building import Building, FloorPlan
 from multifloor_slam.sim.tour import Trajectory
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, replace)."""
-    tmp = path.with_name(f'.{path.name}.tmp')
-    with open(tmp, 'wb') as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def write_nav2_map(folder: Path, plan: FloorPlan) -> Path:
@@ -280,7 +270,6 @@ def load_ground_truth(folder: Path | str) -> GroundTruth:
 
 __all__ = [
     'GroundTruth',
-    'atomic_write',
     'elevator_states',
     'load_ground_truth',
     'write_ground_truth',
