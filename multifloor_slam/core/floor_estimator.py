@@ -1,0 +1,535 @@
+"""Barometric floor estimation: which floor the robot is on, from a pressure stream.
+
+Pipeline per sample: :class:`PressureFilter` (validation, running median against spikes,
+noise estimate) -> :class:`RideDetector` (parked/candidate/riding hysteresis, stationary
+windows before and after) -> the floor decision here: the pressure step becomes a height step
+with the hypsometric equation, is added to the current floor's table elevation and snapped to
+the :class:`FloorTable`, which learns new floors and refines known ones from every confident
+ride. Absolute pressure is never used across rides, so weather drift and sensor offsets do not
+turn into floor errors.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from multifloor_slam.core.barometric import G0, R_DRY_AIR
+from multifloor_slam.core.floor_params import PARAM_DESCRIPTIONS, FloorEstimatorParams
+from multifloor_slam.core.floor_table import FloorTable
+from multifloor_slam.core.pressure_filter import PressureFilter
+from multifloor_slam.core.ride_detector import RideDetector, Step
+from multifloor_slam.errors import ConfigError
+
+#: States accepted by :meth:`FloorEstimator.set_elevator_state`.
+ELEVATOR_STATES = ('none', 'approaching', 'doors_open', 'inside')
+_SAW_CAR = ('doors_open', 'inside')
+
+
+@dataclass(frozen=True)
+class RideEvent:
+    """One finished ride (emitted on the update that decides it)."""
+
+    t_start: float
+    t_end: float
+    from_floor: int
+    to_floor: int
+    from_label: str
+    to_label: str
+    dz_m: float
+    dp_pa: float
+    confidence: float
+    new_floor: bool = False
+    source: str = 'ride'  # 'ride', or 'gap' when the sensor was silent during the change
+
+    def to_json(self) -> str:
+        """One-line JSON."""
+        data = asdict(self)
+        for key in ('t_start', 't_end'):
+            data[key] = round(data[key], 3)
+        data['dz_m'] = round(self.dz_m, 3)
+        data['dp_pa'] = round(self.dp_pa, 2)
+        data['confidence'] = round(self.confidence, 3)
+        return json.dumps(data, separators=(',', ':'))
+
+
+@dataclass(frozen=True)
+class FloorState:
+    """The estimate after one sample."""
+
+    t: float
+    floor: int
+    label: str
+    altitude_m: float  # relative to the table's reference floor
+    riding: bool
+    confidence: float
+    event: RideEvent | None = None
+
+
+@dataclass
+class _Decision:
+    step: Step
+    from_floor: int
+    to_floor: int
+    confidence: float
+    new_floor: bool
+    learn: bool
+
+
+def scale_height_m(temperature_c: float) -> float:
+    """R T / g: metres per unit of ln(p1 / p2) (about 8.4 km at 20 C)."""
+    return R_DRY_AIR * (temperature_c + 273.15) / G0
+
+
+class FloorEstimator:
+    """Online floor estimator (pure Python; the node and the offline tools both use it)."""
+
+    def __init__(
+        self,
+        params: FloorEstimatorParams = FloorEstimatorParams(),  # noqa: B008 (frozen)
+        table: FloorTable | None = None,
+        initial_floor: int = 0,
+    ) -> None:
+        self._p = params
+        if table is None:
+            table = FloorTable(
+                reference_index=initial_floor, max_observations=params.table_max_observations
+            )
+        if len(table) == 0:
+            table.reference_index = int(initial_floor)
+            table.add(int(initial_floor), 0.0)
+        if initial_floor not in table:
+            raise ConfigError(
+                f'initial floor {initial_floor} is not in the floor table {table.indices}'
+            )
+        table.max_observations = params.table_max_observations
+        table.current_floor = int(initial_floor)
+        self._table = table
+        self._floor = int(initial_floor)
+        self._confidence = 1.0
+        self._filter = PressureFilter(params)
+        self._detector = RideDetector(params)
+        self._temperature = params.default_temperature_c
+        self._n_temperature = 0
+        self._level: float | None = None
+        self._decisions: dict[float, _Decision] = {}
+        self._last_decision: _Decision | None = None
+        self._elevator: tuple[float, str, float] | None = None
+        self._t_saw_car = -math.inf
+        self._counts: dict[str, int] = {
+            'rides': 0,
+            'new_floors': 0,
+            'small_steps': 0,
+            'ambiguous_steps': 0,
+            'gap_rides': 0,
+            'corrections': 0,
+            'bad_elevator_state': 0,
+        }
+
+    # ---------------------------------------------------------------- public API
+    @property
+    def table(self) -> FloorTable:
+        """The floor table (learned online; save it to continue after a restart)."""
+        return self._table
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters: rejected samples (by reason), gaps, spikes, rides, unused steps."""
+        return {**self._filter.stats, **self._counts}
+
+    @property
+    def floor(self) -> int:
+        """Current floor index."""
+        return self._floor
+
+    @property
+    def noise_pa(self) -> float:
+        """Learned sensor noise RMS (Pa)."""
+        return self._filter.sigma_pa
+
+    def set_elevator_state(self, t: float, state: str, confidence: float) -> None:
+        """Camera's elevator state: the car seen -> easier, no elevator -> more sceptical."""
+        if state not in ELEVATOR_STATES or not math.isfinite(confidence) or not math.isfinite(t):
+            self._counts['bad_elevator_state'] += 1
+            return
+        confidence = min(1.0, max(0.0, float(confidence)))
+        self._elevator = (float(t), state, confidence)
+        if state in _SAW_CAR and confidence >= 0.5:
+            self._t_saw_car = float(t)
+
+    def update(
+        self, t: float, pressure_pa: float, temperature_c: float | None = None
+    ) -> FloorState:
+        """Feed one sample (stamp in s, pressure in Pa, optional temperature in C)."""
+        if temperature_c is not None:
+            self._update_temperature(temperature_c)
+        level, gap = self._filter.push(t, pressure_pa)
+        if gap > 0.0:
+            self._detector.on_gap(t - gap, gap)
+        if level is None:
+            return self._state(t, None)
+        det = self._detector
+        det.start_scale = self._p.elevator_step_factor if self._car_context(t) else 1.0
+        step, refined = det.push(level)
+        self._filter.learn_noise = not det.active
+        self._level = level.pressure_pa
+        event = self._refine(refined) if refined is not None else None
+        if step is not None:
+            event = self._decide(step) or event
+        return self._state(t, event)
+
+    # ---------------------------------------------------------------- internals
+    def _update_temperature(self, temperature_c: float) -> None:
+        if not (math.isfinite(temperature_c) and -60.0 <= temperature_c <= 85.0):
+            self._filter.stats['bad_temperature'] += 1
+            return
+        self._n_temperature += 1
+        alpha = max(0.01, 1.0 / self._n_temperature)
+        self._temperature += alpha * (temperature_c - self._temperature)
+
+    def _car_context(self, t: float) -> bool:
+        el = self._elevator
+        return (
+            el is not None
+            and t - el[0] <= self._p.elevator_state_timeout_s
+            and el[1] in _SAW_CAR
+            and el[2] >= 0.5
+        )
+
+    def _camera(self, step: Step) -> tuple[float, float]:
+        """(car-seen confidence, no-elevator confidence) around ``step``."""
+        timeout = self._p.elevator_state_timeout_s
+        el = self._elevator
+        if self._t_saw_car >= step.t_start - timeout:
+            conf = el[2] if el is not None and el[1] in _SAW_CAR else 0.7
+            return conf, 0.0
+        if el is not None and el[1] == 'none' and step.t_decided - el[0] <= timeout:
+            return 0.0, el[2]
+        return 0.0, 0.0
+
+    def _state(self, t: float, event: RideEvent | None) -> FloorState:
+        z = self._table.elevation(self._floor)
+        anchor = self._detector.anchor
+        if self._level is not None and anchor is not None:
+            z += scale_height_m(self._temperature) * math.log(anchor / self._level)
+        return FloorState(
+            t=float(t),
+            floor=self._floor,
+            label=self._table.label(self._floor),
+            altitude_m=z,
+            riding=self._detector.riding,
+            confidence=self._confidence,
+            event=event,
+        )
+
+    def _classify(
+        self, cur: int, step: Step, saw_car: float, no_elev: float, check_shape: bool = True
+    ) -> tuple[str, int, float, float]:
+        """Snap ``step`` from floor ``cur``: (kind, floor, confidence, dz).
+
+        kind is 'small' (not a floor change), 'snap' (a known floor), 'new' (a floor not in the
+        table; the index is free but the floor is not added here) or 'ambiguous' (between a
+        known floor's tolerance and the distance a real new floor would have: the nearest
+        floor, with low confidence and no table learning).
+        """
+        p = self._p
+        table = self._table
+        height = scale_height_m(self._temperature)
+        dz = height * math.log(step.p_before / step.p_after)
+        factor = 1.0
+        if saw_car > 0.0:
+            factor = p.elevator_step_factor
+        elif no_elev >= 0.5:
+            factor = p.no_elevator_step_factor
+        if step.gap_s > 0.0:
+            drift_bound = p.max_drift_pa_per_h * step.gap_s / 3600.0 + 4.0 * step.sigma_pa
+            if abs(step.p_before - step.p_after) <= drift_bound:
+                return 'small', cur, 0.0, dz
+        if abs(dz) < p.min_step_m * factor:
+            return 'small', cur, 0.0, dz
+        if step.sample_interval_s <= p.min_transition_s / 3.0:
+            abrupt = p.min_transition_s
+        else:
+            # Too few samples to time a ride: only a jump with no sample on the way counts.
+            abrupt = 0.5 * step.sample_interval_s
+        slow_rate = step.sample_interval_s > p.min_transition_s / 3.0
+        quick = slow_rate and step.transition_s <= 1.5 * step.sample_interval_s
+        # Doors and HVAC change the pressure within a sample, or in a few jumps with flat
+        # stretches between; a car needs seconds and moves smoothly. At low rates a fast car
+        # and two door steps in a row look alike: ask for more height than they can fake.
+        door_like = (
+            abs(dz) < p.abrupt_max_step_m
+            and (
+                step.transition_s < abrupt
+                or (step.sample_interval_s <= 0.6 and step.jump_fraction > p.max_jump_fraction)
+                or step.plateau_s >= p.max_plateau_s
+            )
+        ) or ((quick or step.jump_fraction > p.max_jump_fraction) and abs(dz) < p.jumpy_min_step_m)
+        if check_shape and door_like and not self._reverts_last_ride(cur, dz, step):
+            return 'small', cur, 0.0, dz
+        z = table.elevation(cur) + dz
+        nearest = table.nearest(z, exclude=cur)
+        sigma_dz = height * step.sigma_pa / step.p_after
+        if nearest is not None:
+            spacing = table.spacing(nearest.index, p.nominal_storey_m)
+            tol = min(
+                max(p.snap_tolerance_frac * spacing, p.snap_tolerance_min_m),
+                p.snap_tolerance_max_m,
+            )
+            if (
+                len(nearest.observations) < 2
+                and not nearest.seeded
+                and nearest.index != table.reference_index
+            ):
+                # A floor seen once is only as good as that one ride: be more lenient.
+                tol = min(1.5 * tol, 0.45 * spacing)
+            if no_elev >= 0.5:
+                tol *= 0.8
+            r = abs(z - nearest.elevation_m)
+        else:
+            spacing, tol, r = p.nominal_storey_m, p.snap_tolerance_min_m, math.inf
+        q_noise = min(1.0, max(0.0, 1.0 - sigma_dz / (0.25 * spacing)))
+        if nearest is not None and r <= tol:
+            kind, to = 'snap', nearest.index
+            conf = (1.0 - 0.5 * (r / tol) ** 2) * (0.6 + 0.4 * q_noise)
+        elif r >= p.new_floor_min_separation_m:
+            index = table.index_for_new_floor(z, p.nominal_storey_m)
+            if index is not None and index not in table:
+                kind, to = 'new', index
+                sep = p.new_floor_min_separation_m
+                extra = 1.0 if math.isinf(r) else min(1.0, (r - sep) / sep)
+                conf = (0.5 + 0.3 * extra) * (0.6 + 0.4 * q_noise)
+            else:
+                # No free index between two known floors: the nearest one, unsure.
+                assert nearest is not None
+                kind, to, conf = 'ambiguous', nearest.index, 0.1
+        else:
+            assert nearest is not None
+            kind, to = 'ambiguous', nearest.index
+            span = max(p.new_floor_min_separation_m - tol, 1e-6)
+            conf = max(0.05, 0.35 * (1.0 - (r - tol) / span))
+        if step.gap_s > 0.0:
+            conf *= 0.7
+        if saw_car > 0.0:
+            conf = min(1.0, conf + p.elevator_confidence_boost * saw_car)
+        elif no_elev > 0.0:
+            conf *= 1.0 - (1.0 - p.no_elevator_confidence_factor) * no_elev
+        return kind, to, min(1.0, max(0.0, conf)), dz
+
+    def _reverts_last_ride(self, cur: int, dz: float, step: Step) -> bool:
+        """Does ``step`` lead straight back to where the last ride started, soon after it?
+
+        Then the last "ride" was door steps after all, or the robot rode back: either way the
+        earlier floor is right, so the door-step shape tests must not keep the robot away.
+        """
+        last = self._last_decision
+        if last is None or last.to_floor != cur or last.from_floor not in self._table:
+            return False
+        if step.t_start - last.step.t_stop > self._p.post_window_s:
+            return False
+        z = self._table.elevation(cur) + dz
+        back = self._table.elevation(last.from_floor)
+        return abs(z - back) <= self._p.snap_tolerance_min_m
+
+    def _apply(
+        self, step: Step, cur: int, kind: str, to: int, conf: float, dz: float, source: str
+    ) -> RideEvent | None:
+        table = self._table
+        if kind == 'new':
+            table.add(to, table.elevation(cur) + dz)
+            self._counts['new_floors'] += 1
+        elif kind == 'ambiguous':
+            self._counts['ambiguous_steps'] += 1
+        self._remember(_Decision(step, cur, to, conf, kind == 'new', kind == 'snap'))
+        previous = self._floor
+        self._floor = to
+        self._confidence = conf
+        table.current_floor = to
+        self._detector.ride_ended(step.t_stop)
+        if to == previous:
+            return None
+        return RideEvent(
+            t_start=step.t_start,
+            t_end=step.t_stop,
+            from_floor=previous,
+            to_floor=to,
+            from_label=table.label(previous),
+            to_label=table.label(to),
+            dz_m=dz,
+            dp_pa=step.p_before - step.p_after,
+            confidence=conf,
+            new_floor=kind == 'new',
+            source=source,
+        )
+
+    def _remember(self, decision: _Decision) -> None:
+        self._decisions[decision.step.t_decided] = decision
+        while len(self._decisions) > 8:
+            del self._decisions[next(iter(self._decisions))]
+        if decision.to_floor != decision.from_floor:
+            self._last_decision = decision
+
+    def _decide(self, step: Step) -> RideEvent | None:
+        saw_car, no_elev = self._camera(step)
+        cur = self._floor
+        last = self._last_decision
+        if (
+            step.continued
+            and last is not None
+            and last.step.t_start == step.t_start
+            and last.from_floor in self._table
+        ):
+            # The previous "stop" was a pause in the same ride: decide from its origin.
+            if last.new_floor and last.to_floor in self._table:
+                self._table.remove(last.to_floor)
+                self._counts['new_floors'] -= 1
+            cur = last.from_floor
+            self._counts['rides'] -= 1
+            self._floor = cur
+        kind, to, conf, dz = self._classify(cur, step, saw_car, no_elev)
+        if kind == 'small':
+            self._counts['small_steps'] += 1
+            # Re-checked on the long window too: a door step right at the ride's end can
+            # hide part of a real floor change.
+            self._remember(_Decision(step, cur, cur, self._confidence, False, False))
+            return None
+        self._counts['rides'] += 1
+        if step.gap_s > 0.0:
+            self._counts['gap_rides'] += 1
+        return self._apply(step, cur, kind, to, conf, dz, 'gap' if step.gap_s > 0.0 else 'ride')
+
+    def _refine(self, refined: Step) -> RideEvent | None:
+        """Re-decide a ride on a longer post-ride window; learn the table from the final one.
+
+        A door or HVAC step right after the car stops can bias the quick decision; the median
+        over a longer window is immune to steps shorter than half of it. Re-checks come at 1/6
+        and 1/2 of ``post_window_s`` and at its end. When one snaps to another floor the floor
+        is corrected (an event with source 'refined').
+        """
+        d = self._decisions.get(refined.t_decided)
+        if d is None:
+            return None
+        if refined.final:
+            del self._decisions[refined.t_decided]
+        table = self._table
+        if self._floor != d.to_floor or d.from_floor not in table or d.to_floor not in table:
+            return None
+        prev_label, prev_z = table.label(d.to_floor), table.elevation(d.to_floor)
+        if d.new_floor:
+            table.remove(d.to_floor)
+            self._counts['new_floors'] -= 1
+        saw_car, no_elev = self._camera(refined)
+        # A ride's shape was judged on the quick decision; a longer window re-measures its
+        # size. A step refused for its shape stays refused.
+        shape = d.to_floor == d.from_floor
+        kind, to, conf, dz = self._classify(d.from_floor, refined, saw_car, no_elev, shape)
+        if kind == 'small':
+            if d.to_floor == d.from_floor:
+                return None
+            kind, to, conf = 'ambiguous', d.from_floor, 0.3
+        if kind == 'new':
+            z = table.elevation(d.from_floor) + dz
+            if d.new_floor and table.index_fits(d.to_floor, z):
+                to = d.to_floor  # the same floor, measured better: keep its label
+            table.add(to, z)
+            self._counts['new_floors'] += 1
+        elif kind == 'snap' and refined.final and conf >= self._p.table_update_min_confidence:
+            table.observe(to, table.elevation(d.from_floor) + dz)
+        previous = d.to_floor
+        d.to_floor, d.new_floor, d.confidence = to, kind == 'new', conf
+        if to == previous:
+            self._confidence = max(conf, self._confidence) if kind == 'snap' else conf
+            return None
+        self._counts['corrections'] += 1
+        if to != d.from_floor:
+            self._last_decision = d
+            self._detector.ride_ended(refined.t_stop)
+        self._floor = to
+        self._confidence = conf
+        table.current_floor = to
+        return RideEvent(
+            t_start=refined.t_start,
+            t_end=refined.t_stop,
+            from_floor=previous,
+            to_floor=to,
+            from_label=prev_label,
+            to_label=table.label(to),
+            dz_m=table.elevation(to) - prev_z,
+            dp_pa=0.0,
+            confidence=conf,
+            new_floor=kind == 'new',
+            source='refined',
+        )
+
+
+@dataclass(frozen=True)
+class FloorTrace:
+    """Per-sample output of :func:`estimate_floors` as arrays (one entry per input sample)."""
+
+    t: NDArray[np.float64]
+    floor: NDArray[np.int64]
+    altitude_m: NDArray[np.float64]
+    riding: NDArray[np.bool_]
+    confidence: NDArray[np.float64]
+    stats: dict[str, int]  # the estimator's counters at the end of the log
+
+
+def estimate_floors(
+    t: ArrayLike,
+    p: ArrayLike,
+    temperature: ArrayLike | None = None,
+    params: FloorEstimatorParams = FloorEstimatorParams(),  # noqa: B008 (frozen)
+    table: FloorTable | None = None,
+    initial_floor: int = 0,
+    elevator: Iterable[tuple[float, str, float]] = (),
+) -> tuple[FloorTrace, list[RideEvent], FloorTable]:
+    """Run the estimator over a whole log (offline CLI, benchmark, tests).
+
+    ``elevator`` is an optional time-sorted sequence of ``(t, state, confidence)`` camera states,
+    applied as their stamps are reached.
+    """
+    ts = np.asarray(t, dtype=np.float64).ravel()
+    ps = np.asarray(p, dtype=np.float64).ravel()
+    if ts.shape != ps.shape:
+        raise ConfigError(f'{ts.size} stamps but {ps.size} pressures')
+    temps: Sequence[float] | None = None
+    if temperature is not None:
+        temps = np.asarray(temperature, dtype=np.float64).ravel().tolist()
+        if len(temps) != ts.size:
+            raise ConfigError(f'{ts.size} stamps but {len(temps)} temperatures')
+    est = FloorEstimator(params, table, initial_floor)
+    elev = sorted(elevator, key=lambda e: e[0])
+    k = 0
+    n = ts.size
+    floor = np.empty(n, np.int64)
+    alt = np.empty(n)
+    riding = np.empty(n, bool)
+    conf = np.empty(n)
+    events: list[RideEvent] = []
+    for i, (ti, pi) in enumerate(zip(ts.tolist(), ps.tolist(), strict=True)):
+        while k < len(elev) and elev[k][0] <= ti:
+            est.set_elevator_state(*elev[k])
+            k += 1
+        s = est.update(ti, pi, None if temps is None else temps[i])
+        floor[i], alt[i], riding[i], conf[i] = s.floor, s.altitude_m, s.riding, s.confidence
+        if s.event is not None:
+            events.append(s.event)
+    return FloorTrace(ts, floor, alt, riding, conf, est.stats), events, est.table
+
+
+__all__ = [
+    'ELEVATOR_STATES',
+    'PARAM_DESCRIPTIONS',
+    'FloorEstimator',
+    'FloorEstimatorParams',
+    'FloorState',
+    'FloorTrace',
+    'RideEvent',
+    'estimate_floors',
+    'scale_height_m',
+]

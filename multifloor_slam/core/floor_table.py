@@ -1,0 +1,283 @@
+"""The per-building floor table: floor index, label and elevation, learned online.
+
+Elevations are metres relative to the reference floor (the start floor, 0 m by default). Each
+floor keeps its recent elevation observations (one per confident ride) and its elevation is
+their median, so one bad ride cannot drag a floor away. The reference floor never moves: every
+other floor is measured relative to it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from multifloor_slam.errors import ConfigError, MapFileError
+
+TABLE_VERSION = 1
+
+
+def floor_label(index: int) -> str:
+    """Default label of a floor index: ``L0``, ``L1`` ... and ``B1``, ``B2`` ... below L0."""
+    return f'L{index}' if index >= 0 else f'B{-index}'
+
+
+@dataclass
+class Floor:
+    """One floor of the table."""
+
+    index: int
+    label: str
+    elevation_m: float
+    observations: list[float] = field(default_factory=list)
+    seeded: bool = False  # given by configuration (trusted like a surveyed value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (YAML friendly)."""
+        return {
+            'index': int(self.index),
+            'label': str(self.label),
+            'elevation_m': round(float(self.elevation_m), 4),
+            'observations': [round(float(z), 4) for z in self.observations],
+            'seeded': bool(self.seeded),
+        }
+
+
+class FloorTable:
+    """Floors sorted by elevation, with online refinement and atomic YAML persistence.
+
+    Indices grow with elevation (basements are negative). ``current_floor`` is the floor the
+    estimator was on when the table was last saved, so a restarted node can continue there.
+    """
+
+    def __init__(
+        self,
+        floors: Iterable[Floor] = (),
+        reference_index: int = 0,
+        max_observations: int = 20,
+        current_floor: int | None = None,
+    ) -> None:
+        if max_observations < 1:
+            raise ConfigError('max_observations must be >= 1')
+        self._floors: dict[int, Floor] = {}
+        self.reference_index = int(reference_index)
+        self.max_observations = int(max_observations)
+        self.current_floor = current_floor
+        for floor in floors:
+            self._insert(floor)
+
+    # ------------------------------------------------------------------ access
+    def __contains__(self, index: object) -> bool:
+        return index in self._floors
+
+    def __len__(self) -> int:
+        return len(self._floors)
+
+    def __iter__(self) -> Iterator[Floor]:
+        return iter(sorted(self._floors.values(), key=lambda f: f.index))
+
+    def __getitem__(self, index: int) -> Floor:
+        return self._floors[index]
+
+    @property
+    def indices(self) -> list[int]:
+        """Floor indices in ascending order."""
+        return sorted(self._floors)
+
+    def label(self, index: int) -> str:
+        """Label of ``index`` (the default label when the floor is unknown)."""
+        floor = self._floors.get(index)
+        return floor.label if floor is not None else floor_label(index)
+
+    def elevation(self, index: int) -> float:
+        """Elevation (m) of floor ``index``; KeyError when unknown."""
+        return self._floors[index].elevation_m
+
+    def nearest(self, z: float, exclude: int | None = None) -> Floor | None:
+        """The floor whose elevation is closest to ``z`` (None when the table is empty)."""
+        best = None
+        for floor in self._floors.values():
+            if floor.index == exclude:
+                continue
+            if best is None or abs(floor.elevation_m - z) < abs(best.elevation_m - z):
+                best = floor
+        return best
+
+    def spacing(self, index: int, default: float) -> float:
+        """Distance (m) from floor ``index`` to its nearest neighbour in the table."""
+        z = self._floors[index].elevation_m
+        gaps = [abs(f.elevation_m - z) for f in self._floors.values() if f.index != index]
+        return min(gaps) if gaps else default
+
+    # ------------------------------------------------------------------ changes
+    def _insert(self, floor: Floor) -> None:
+        if floor.index in self._floors:
+            raise ConfigError(f'floor index {floor.index} appears twice in the floor table')
+        if not math.isfinite(floor.elevation_m):
+            raise ConfigError(f'floor {floor.index} has a non-finite elevation')
+        if not floor.observations:
+            floor.observations = [float(floor.elevation_m)]
+        self._floors[floor.index] = floor
+
+    def add(self, index: int, elevation_m: float, label: str | None = None) -> Floor:
+        """Add a floor (a newly discovered one or a seeded one)."""
+        floor = Floor(int(index), label or floor_label(int(index)), float(elevation_m))
+        self._insert(floor)
+        return floor
+
+    def remove(self, index: int) -> None:
+        """Forget floor ``index`` (a floor created by a measurement later found wrong)."""
+        if index == self.reference_index:
+            raise ConfigError('the reference floor cannot be removed')
+        del self._floors[index]
+
+    def observe(self, index: int, elevation_m: float) -> None:
+        """Refine floor ``index`` with one more elevation measurement (running median).
+
+        The reference floor is the origin of every elevation and never moves.
+        """
+        floor = self._floors[index]
+        if index == self.reference_index or not math.isfinite(elevation_m):
+            return
+        floor.observations.append(float(elevation_m))
+        del floor.observations[: -self.max_observations]
+        obs = sorted(floor.observations)
+        n = len(obs)
+        floor.elevation_m = obs[n // 2] if n % 2 else 0.5 * (obs[n // 2 - 1] + obs[n // 2])
+
+    def index_fits(self, index: int, z: float) -> bool:
+        """Would a new floor ``index`` at elevation ``z`` keep indices ordered by elevation?"""
+        if index in self._floors:
+            return False
+        below = [f.index for f in self._floors.values() if f.elevation_m < z]
+        above = [f.index for f in self._floors.values() if f.elevation_m > z]
+        return all(i < index for i in below) and all(i > index for i in above)
+
+    def index_for_new_floor(self, z: float, nominal_storey_m: float) -> int | None:
+        """Index for a new floor at elevation ``z``, keeping indices ordered by elevation.
+
+        Above the top (below the bottom) floor the index skips as many storeys as the height
+        difference holds at the nominal storey height, so floors skipped by an express ride
+        keep free indices for later. Between two known floors the free index nearest to the
+        interpolated position is used; None when no index is free there.
+        """
+        floors = sorted(self._floors.values(), key=lambda f: f.elevation_m)
+        if not floors:
+            return 0
+        top, bottom = floors[-1], floors[0]
+        if z > top.elevation_m:
+            return top.index + max(1, round((z - top.elevation_m) / nominal_storey_m))
+        if z < bottom.elevation_m:
+            return bottom.index - max(1, round((bottom.elevation_m - z) / nominal_storey_m))
+        for lo, hi in itertools.pairwise(floors):
+            if lo.elevation_m <= z <= hi.elevation_m:
+                free = range(lo.index + 1, hi.index)
+                if not free:
+                    return None
+                frac = (z - lo.elevation_m) / max(hi.elevation_m - lo.elevation_m, 1e-9)
+                ideal = lo.index + frac * (hi.index - lo.index)
+                return min(free, key=lambda i: abs(i - ideal))
+        return None
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form of the whole table."""
+        return {
+            'version': TABLE_VERSION,
+            'reference_index': self.reference_index,
+            'current_floor': self.current_floor,
+            'floors': [f.to_dict() for f in self],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], max_observations: int = 20) -> FloorTable:
+        """Build a table from :meth:`to_dict` output; MapFileError on malformed data."""
+        if not isinstance(data, Mapping) or not isinstance(data.get('floors', []), list):
+            raise MapFileError('floor table: expected a mapping with a "floors" list')
+        try:
+            floors = [
+                Floor(
+                    int(item['index']),
+                    str(item.get('label') or floor_label(int(item['index']))),
+                    float(item['elevation_m']),
+                    [float(z) for z in item.get('observations') or []],
+                    bool(item.get('seeded', False)),
+                )
+                for item in data.get('floors') or []
+            ]
+            current = data.get('current_floor')
+            return cls(
+                floors,
+                reference_index=int(data.get('reference_index', 0)),
+                max_observations=max_observations,
+                current_floor=None if current is None else int(current),
+            )
+        except (KeyError, TypeError, ValueError, ConfigError) as err:
+            raise MapFileError(f'floor table: malformed floor entry ({err})') from err
+
+    @classmethod
+    def from_seed(cls, seed: str, max_observations: int = 20) -> FloorTable:
+        """Table from a seed ``"index:elevation_m[:label],..."`` (``"-1:-3.2,0:0,1:4.5:Hall"``).
+
+        The reference floor is the seeded floor closest to 0 m.
+        """
+        floors = []
+        for item in filter(None, (s.strip() for s in re.split(r'[,;]', seed))):
+            parts = [s.strip() for s in item.split(':')]
+            if len(parts) not in (2, 3):
+                raise ConfigError(f'floor seed entry {item!r}: expected index:elevation[:label]')
+            try:
+                index, z = int(parts[0]), float(parts[1])
+            except ValueError as err:
+                raise ConfigError(f'floor seed entry {item!r}: {err}') from err
+            label = parts[2] if len(parts) == 3 else floor_label(index)
+            floors.append(Floor(index, label, z, seeded=True))
+        reference = min(floors, key=lambda f: abs(f.elevation_m)).index if floors else 0
+        table = cls(floors, reference_index=reference, max_observations=max_observations)
+        ordered = sorted(table, key=lambda f: f.elevation_m)
+        if [f.index for f in ordered] != table.indices:
+            raise ConfigError('floor seed: indices must grow with elevation')
+        return table
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the table as YAML atomically (temp file in the same folder, fsync, rename)."""
+        import yaml
+
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+            try:
+                with os.fdopen(fd, 'w', encoding='utf-8') as fh:
+                    yaml.safe_dump(self.to_dict(), fh, sort_keys=False)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as err:
+            raise MapFileError(f'cannot write floor table {path}: {err}') from err
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], max_observations: int = 20) -> FloorTable:
+        """Read a table written by :meth:`save`."""
+        import yaml
+
+        try:
+            text = Path(path).read_text(encoding='utf-8')
+            data = yaml.safe_load(text)
+        except OSError as err:
+            raise MapFileError(f'cannot read floor table {path}: {err}') from err
+        except yaml.YAMLError as err:
+            raise MapFileError(f'floor table {path} is not valid YAML: {err}') from err
+        return cls.from_dict(data or {}, max_observations=max_observations)
+
+
+__all__ = ['Floor', 'FloorTable', 'floor_label']

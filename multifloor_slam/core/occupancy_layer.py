@@ -1,0 +1,274 @@
+"""One floor's occupancy grid: log-odds cells, grown in chunks, updated by raster operations.
+
+A scan's free area is its beam polygon, filled with ``cv2.fillPoly`` inside the scan's bounding
+window only; hits are one ``np.unique`` over the endpoint cells. No per-beam Python loop, so one
+core integrates over a thousand 360-beam scans per second at 5 cm cells
+(``benchmarks/map_quality.py``).
+
+Cell ``(row, col)`` of the grid covers world ``x in [(col0 + col) * res, (col0 + col + 1) * res)``
+and the same for ``y`` with ``row0 + row``: row 0 is the *lowest* ``y`` (ROS OccupancyGrid order;
+image files flip it).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from multifloor_slam.errors import ConfigError
+
+FloatArray = NDArray[np.float64]
+
+_SHIFT = 3  # fillPoly fixed-point bits: 1/8 cell vertex precision.
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
+@dataclass(frozen=True)
+class LayerParams:
+    """Log-odds sensor model and grid layout.
+
+    Attributes:
+        resolution: cell size (m).
+        l_hit: log-odds added to a cell a beam ends in.
+        l_free: log-odds added to a cell a beam crosses (negative).
+        l_min: lower clamp, so a wall that appears (a closed door) is learnt quickly.
+        l_max: upper clamp, so a wall that disappears is unlearnt quickly.
+        occupied_thresh: probability above which a cell is occupied (Nav2 ``occupied_thresh``).
+        free_thresh: probability below which a cell is free (Nav2 ``free_thresh``).
+        chunk_cells: the grid grows in squares of this many cells (fewer re-allocations).
+    """
+
+    resolution: float = 0.05
+    l_hit: float = 0.85
+    l_free: float = -0.4
+    l_min: float = -2.0
+    l_max: float = 3.5
+    occupied_thresh: float = 0.65
+    free_thresh: float = 0.25
+    chunk_cells: int = 64
+
+    def __post_init__(self) -> None:
+        if not 0.005 <= self.resolution <= 1.0:
+            raise ConfigError(f'resolution must be in [0.005, 1] m, got {self.resolution}')
+        if self.l_hit <= 0 or self.l_free >= 0:
+            raise ConfigError('l_hit must be > 0 and l_free < 0')
+        if not self.l_min < 0 < self.l_max:
+            raise ConfigError('need l_min < 0 < l_max')
+        if not 0 < self.free_thresh < self.occupied_thresh < 1:
+            raise ConfigError('need 0 < free_thresh < occupied_thresh < 1')
+        if not 8 <= self.chunk_cells <= 4096:
+            raise ConfigError(f'chunk_cells must be in [8, 4096], got {self.chunk_cells}')
+
+    @property
+    def l_occupied(self) -> float:
+        """Log-odds above which a cell counts as occupied."""
+        return _logit(self.occupied_thresh)
+
+    @property
+    def l_free_thresh(self) -> float:
+        """Log-odds below which a cell counts as free."""
+        return _logit(self.free_thresh)
+
+
+class OccupancyLayer:
+    """A growable log-odds grid for one floor, in that floor's frame."""
+
+    def __init__(self, params: LayerParams = LayerParams()) -> None:
+        self.params = params
+        self._grid = np.zeros((0, 0), np.float32)
+        self._row0 = 0
+        self._col0 = 0
+        self.version = 0  # bumped on every change, so publishers know what is new
+
+    # ---- layout -------------------------------------------------------------------------------
+    @property
+    def resolution(self) -> float:
+        """Cell size (m)."""
+        return self.params.resolution
+
+    @property
+    def logodds(self) -> NDArray[np.float32]:
+        """The log-odds grid (rows = y upwards); a view, do not keep it across updates."""
+        return self._grid
+
+    @property
+    def origin_xy(self) -> tuple[float, float]:
+        """World position of the lower-left corner of cell (0, 0)."""
+        res = self.params.resolution
+        return self._col0 * res, self._row0 * res
+
+    @property
+    def cell_offset(self) -> tuple[int, int]:
+        """Global (row, col) index of cell (0, 0): grids of equal resolution align on it."""
+        return self._row0, self._col0
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, cols)."""
+        return self._grid.shape  # type: ignore[return-value]
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing was ever observed."""
+        return self._grid.size == 0 or not self._grid.any()
+
+    def _ensure(self, rmin: int, cmin: int, rmax: int, cmax: int) -> None:
+        """Grow (chunk-aligned) so global cells rmin..rmax, cmin..cmax (inclusive) exist."""
+        h, w = self._grid.shape
+        inside = h and rmin >= self._row0 and cmin >= self._col0
+        if inside and rmax < self._row0 + h and cmax < self._col0 + w:
+            return
+        k = self.params.chunk_cells
+        if h:
+            rmin, cmin = min(rmin, self._row0), min(cmin, self._col0)
+            rmax, cmax = max(rmax, self._row0 + h - 1), max(cmax, self._col0 + w - 1)
+        r0, c0 = (rmin // k) * k, (cmin // k) * k
+        r1, c1 = (rmax // k + 1) * k, (cmax // k + 1) * k
+        grid = np.zeros((r1 - r0, c1 - c0), np.float32)
+        if h:
+            dr, dc = self._row0 - r0, self._col0 - c0
+            grid[dr : dr + h, dc : dc + w] = self._grid
+        self._grid, self._row0, self._col0 = grid, r0, c0
+
+    # ---- updates ------------------------------------------------------------------------------
+    def integrate(
+        self,
+        origin_xy: tuple[float, float],
+        free_xy: FloatArray,
+        hit: NDArray[np.bool_],
+        full_circle: bool = False,
+    ) -> None:
+        """Add one scan, all coordinates in this layer's frame.
+
+        Args:
+            origin_xy: sensor position.
+            free_xy: (N, 2) beam ends in beam order (see :class:`ScanPoints`).
+            hit: (N,) which beam ends are obstacles.
+            full_circle: the beams go all round, so the polygon needs no apex at the sensor.
+        """
+        if free_xy.shape[0] < 2:
+            return
+        p = self.params
+        inv = 1.0 / p.resolution
+        ox, oy = origin_xy[0] * inv, origin_xy[1] * inv
+        f = free_xy * inv  # cell coordinates
+        # The free polygon stops one cell short of every hit, and no beam's free part reaches
+        # beyond its neighbours' (minus that cell): an edge of the polygon between two beam ends
+        # then never runs along a wall seen at a grazing angle or past a corner, which would
+        # erode thin walls.
+        dx, dy = f[:, 0] - ox, f[:, 1] - oy
+        dist = np.hypot(dx, dy)
+        usable = dist > 1e-6  # zero-length beams are unusable ones: they limit no neighbour
+        eff = np.where(usable, np.maximum(dist - hit, 0.0), np.inf)
+        lim = eff.copy()
+        np.minimum(lim[1:], eff[:-1], out=lim[1:])
+        np.minimum(lim[:-1], eff[1:], out=lim[:-1])
+        if full_circle:
+            lim[0] = min(lim[0], eff[-1])
+            lim[-1] = min(lim[-1], eff[0])
+        scale_len = np.where(usable, lim, 0.0) / np.maximum(dist, 1e-9)
+        poly = np.empty_like(f)
+        poly[:, 0] = ox + dx * scale_len
+        poly[:, 1] = oy + dy * scale_len
+
+        lo = np.floor(np.minimum(f.min(axis=0), (ox, oy))).astype(np.int64)
+        hi = np.floor(np.maximum(f.max(axis=0), (ox, oy))).astype(np.int64)
+        self._ensure(int(lo[1]), int(lo[0]), int(hi[1]), int(hi[0]))
+        r0, c0 = int(lo[1]) - self._row0, int(lo[0]) - self._col0
+        h, w = int(hi[1] - lo[1]) + 1, int(hi[0] - lo[0]) + 1
+        window = self._grid[r0 : r0 + h, c0 : c0 + w]
+
+        # Pixel centres are integers in cv2: cell i (covering [i, i+1)) has its centre at i + 0.5.
+        scale = float(1 << _SHIFT)
+        pts = (poly - (lo[0] + 0.5, lo[1] + 0.5)) * scale
+        if not full_circle:
+            apex = np.array([[(ox - lo[0] - 0.5) * scale, (oy - lo[1] - 0.5) * scale]])
+            pts = np.vstack([apex, pts])
+        mask = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(mask, [np.rint(pts).astype(np.int32)], 1, cv2.LINE_8, _SHIFT)
+
+        hits = np.floor(f[hit]).astype(np.int64) - lo
+        flat = np.unique(hits[:, 1] * w + hits[:, 0])
+        mask.ravel()[flat] = 0
+        rows, cols = np.divmod(flat, w)
+        # cv2 arithmetic on the window view, in place (4x faster than boolean indexing).
+        cv2.add(window, p.l_free, dst=window, mask=mask)
+        cv2.max(window, p.l_min, dst=window)
+        window[rows, cols] = np.minimum(window[rows, cols] + np.float32(p.l_hit), p.l_max)
+        self.version += 1
+
+    def set_region(self, origin_xy: tuple[float, float], logodds: NDArray[np.float32]) -> None:
+        """Overwrite the known cells (NaN = keep) of a region, to take a SLAM's own map.
+
+        ``origin_xy`` is the region's lower-left corner, snapped to this grid.
+        """
+        inv = 1.0 / self.params.resolution
+        c_lo, r_lo = round(origin_xy[0] * inv), round(origin_xy[1] * inv)
+        h, w = logodds.shape
+        if not h or not w:
+            return
+        self._ensure(r_lo, c_lo, r_lo + h - 1, c_lo + w - 1)
+        r0, c0 = r_lo - self._row0, c_lo - self._col0
+        window = self._grid[r0 : r0 + h, c0 : c0 + w]
+        known = ~np.isnan(logodds)
+        window[known] = logodds[known]
+        self.version += 1
+
+    def load_grid(self, logodds: NDArray[np.float32], cell_offset: tuple[int, int]) -> None:
+        """Replace the whole grid (used when loading files)."""
+        self._grid = np.ascontiguousarray(logodds, dtype=np.float32)
+        self._row0, self._col0 = int(cell_offset[0]), int(cell_offset[1])
+        self.version += 1
+
+    # ---- views --------------------------------------------------------------------------------
+    def trinary(self) -> NDArray[np.int8]:
+        """OccupancyGrid values: 100 occupied, 0 free, -1 unknown.
+
+        That is what Nav2 reads from a trinary map file, so the live topic and the file agree.
+        """
+        p = self.params
+        out = np.full(self._grid.shape, -1, np.int8)
+        out[self._grid < p.l_free_thresh] = 0
+        out[self._grid > p.l_occupied] = 100
+        return out
+
+    def occupied_mask(self) -> NDArray[np.bool_]:
+        """Cells above the occupied threshold."""
+        return self._grid > self.params.l_occupied
+
+    def free_mask(self) -> NDArray[np.bool_]:
+        """Cells below the free threshold."""
+        return self._grid < self.params.l_free_thresh
+
+    def occupied_points(self, bbox: tuple[float, float, float, float] | None = None) -> FloatArray:
+        """Centres (N, 2) of occupied cells, optionally inside (xmin, ymin, xmax, ymax)."""
+        res = self.params.resolution
+        occ = self.occupied_mask()
+        r_off, c_off = 0, 0
+        if bbox is not None and occ.size:
+            xmin, ymin, xmax, ymax = bbox
+            c_a = max(0, math.floor(xmin / res) - self._col0)
+            r_a = max(0, math.floor(ymin / res) - self._row0)
+            c_b = min(occ.shape[1], math.floor(xmax / res) - self._col0 + 1)
+            r_b = min(occ.shape[0], math.floor(ymax / res) - self._row0 + 1)
+            if c_b <= c_a or r_b <= r_a:
+                return np.zeros((0, 2))
+            occ = occ[r_a:r_b, c_a:c_b]
+            r_off, c_off = r_a, c_a
+        rows, cols = np.nonzero(occ)
+        return np.column_stack(
+            [
+                (cols + c_off + self._col0 + 0.5) * res,
+                (rows + r_off + self._row0 + 0.5) * res,
+            ]
+        )
+
+
+__all__ = ['LayerParams', 'OccupancyLayer']

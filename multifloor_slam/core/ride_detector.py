@@ -1,0 +1,430 @@
+"""Elevator-ride detection with hysteresis on a filtered pressure level.
+
+While parked, a slow tracker follows the pressure (weather drift, HVAC), which re-anchors the
+reference continuously. A ride candidate opens when the level leaves that anchor by more than
+the start threshold (noise-scaled), and becomes a ride (``riding``) beyond the confirm
+threshold. It closes when a trailing window is flat: its regression slope is below
+``stop_rate_pa_s``, and the window is long enough for the slope noise to be well below that
+(a noisy 1 Hz phone waits longer than a 25 Hz MEMS board). The step is the median level of
+the stationary window before the motion minus the median after it; a refined value follows
+after ``post_window_s``. Using levels rather than rates makes a 0.3 m/s car and a 6 m/s car
+look alike: both leave the anchor and come to rest.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from multifloor_slam.core.floor_params import FloorEstimatorParams
+from multifloor_slam.core.pressure_filter import Level
+
+#: Longest time (s) searched back from the detection for the start of the motion.
+_MAX_BACKTRACK_S = 60.0
+
+
+@dataclass(frozen=True)
+class Step:
+    """A pressure step between two stationary windows (a ride, a door step, or a gap)."""
+
+    t_start: float  # motion start (or the last sample before a gap)
+    t_stop: float  # start of the stationary window after the motion
+    t_decided: float  # stamp of the sample that closed the step
+    p_before: float
+    p_after: float
+    sigma_pa: float  # noise RMS of p_before - p_after
+    confirmed: bool  # the level left the anchor by more than the confirm threshold
+    gap_s: float  # > 0 when the step spans a silent sensor
+    refined: bool = False  # p_after is the median over a longer post-stop window
+    final: bool = True  # the last refinement of this step (interim re-checks come earlier)
+    continued: bool = False  # continues the previous step (the car had not really stopped)
+    transition_s: float = math.inf  # 10 %-90 % time of the level change (a door step: ~0)
+    jump_fraction: float = 0.0  # share of the change made in the two largest sample steps
+    plateau_s: float = 0.0  # longest flat stretch inside the 10 %-90 % transition
+    sample_interval_s: float = 0.0
+
+
+def _median(values: list[float]) -> float:
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
+
+
+class RideDetector:
+    """Hysteresis state machine: parked -> candidate -> riding -> parked."""
+
+    def __init__(self, params: FloorEstimatorParams) -> None:
+        self._p = params
+        self._anchor: float | None = None
+        self._hist: deque[tuple[float, float]] = deque()
+        self._episode = False
+        self._confirmed = False
+        self._gap_s = 0.0
+        self._t_start = 0.0
+        self._p_before = 0.0
+        self._sigma_before = 0.0
+        self._ep_t: deque[float] = deque()
+        self._ep_p: deque[float] = deque()
+        self._t_min_window = -math.inf
+        self._t_open = -math.inf
+        self._t_last_stop = -math.inf
+        self._stop_span = params.stop_window_s
+        self._pending: Step | None = None
+        self._checkpoints: list[float] = []
+        self._last_step: Step | None = None
+        self._continued = False
+        self._post: list[tuple[float, float]] = []
+        self.start_scale = 1.0
+
+    @property
+    def active(self) -> bool:
+        """A ride candidate is open."""
+        return self._episode
+
+    @property
+    def riding(self) -> bool:
+        """The open candidate moved far enough to be a ride."""
+        return self._episode and self._confirmed
+
+    @property
+    def anchor(self) -> float | None:
+        """Parked reference level (Pa), or the level before the open ride."""
+        return self._p_before if self._episode else self._anchor
+
+    def ride_ended(self, t_stop: float) -> None:
+        """The caller decided a floor change that ended at ``t_stop``.
+
+        Only a real ride bounds the next start window: after a door step the window reaches
+        back across it, so its median still sees the undisturbed level.
+        """
+        self._t_last_stop = max(self._t_last_stop, t_stop)
+
+    def on_gap(self, t_last: float, gap_s: float) -> None:
+        """The sensor was silent for ``gap_s``: windows reset, a parked robot may have moved.
+
+        While parked the level before the gap becomes the start of a gap step; the caller
+        checks whether the step is more than drift could explain. An open ride stays open.
+        """
+        self._t_min_window = t_last + gap_s
+        if self._episode:
+            self._gap_s += gap_s
+            return
+        if self._anchor is None:
+            return
+        self._open(t_last, self._before_level(t_last), confirmed=False)
+        self._gap_s = gap_s
+
+    def push(self, level: Level) -> tuple[Step | None, Step | None]:
+        """Feed one filtered level; returns (step decided now, refined step of a past ride)."""
+        t, y = level.t, level.pressure_pa
+        refined = None
+        hist = self._hist
+        hist.append((t, y))
+        horizon = t - self._p.pre_window_s - _MAX_BACKTRACK_S
+        while hist and hist[0][0] < horizon:
+            hist.popleft()
+        if self._pending is not None:
+            self._post.append((t, y))
+            if t >= self._pending.t_decided + self._p.post_window_s:
+                refined = self._refine(math.inf)
+            elif self._checkpoints and t >= self._checkpoints[0]:
+                del self._checkpoints[0]
+                refined = self._refine(math.inf, final=False)
+        if self._anchor is None:
+            self._anchor = y
+            return None, refined
+        if not self._episode:
+            threshold = max(
+                self._p.start_threshold_pa, self._p.start_noise_sigmas * level.sigma_pa
+            )
+            if abs(y - self._anchor) > threshold * self.start_scale:
+                t0 = self._backtrack(level.sigma_pa, threshold)
+                last = self._last_step
+                dt = self._dt_estimate()
+                abrupt = self._p.min_transition_s if dt <= self._p.min_transition_s / 3 else dt
+                if (
+                    last is not None
+                    and last.t_stop == self._t_last_stop  # it was a ride, not a door step
+                    and t0 - last.t_decided <= self._p.merge_window_s
+                    and (y - self._anchor) * (last.p_after - last.p_before) > 0.0
+                    and t - t0 >= abrupt
+                ):
+                    # Moving on in the same direction right after a stop: a slow car on a
+                    # noisy sensor looked flat for a moment. Keep the original start.
+                    self._pending = None
+                    self._open(last.t_start, last.p_before, confirmed=True)
+                    self._continued = True
+                else:
+                    self._open(t0, self._before_level(t0), confirmed=False)
+                    # Shape tests look back to where the level last sat at p_before, so a
+                    # staircase of door steps is judged as a whole.
+                    near = max(2.0 * level.sigma_pa, 0.3 * threshold)
+                    lo = max(t0 - self._p.pre_window_s, self._t_last_stop)
+                    for tt, yy in reversed(hist):
+                        if tt < lo or abs(yy - self._p_before) <= near:
+                            t0 = min(t0, max(tt, lo))
+                            break
+                self._stop_span = self._stop_span_for(level.noise_pa)
+                self._ep_t.extend(tt for tt, _ in hist if tt >= t0)
+                self._ep_p.extend(yy for tt, yy in hist if tt >= t0)
+            else:
+                alpha = min(1.0, self._p_dt(t) / self._p.anchor_tau_s)
+                self._anchor += alpha * (y - self._anchor)
+                return None, refined
+        else:
+            self._ep_t.append(t)
+            self._ep_p.append(y)
+        if not self._confirmed:
+            confirm = max(self._p.ride_confirm_pa, self._p.start_threshold_pa)
+            self._confirmed = abs(y - self._p_before) > confirm * self.start_scale
+            if self._confirmed and self._pending is not None:
+                # A new ride: the last one's post window ends where this motion began.
+                refined = self._refine(self._t_start)
+        return self._check_stop(t, level), refined
+
+    # ---------------------------------------------------------------- internals
+    def _p_dt(self, t: float) -> float:
+        if len(self._hist) < 2:
+            return 0.0
+        return max(0.0, t - self._hist[-2][0])
+
+    def _open(self, t0: float, p_before: float, confirmed: bool) -> None:
+        self._episode = True
+        self._t_open = self._hist[-1][0] if self._hist else t0
+        self._confirmed = confirmed
+        self._gap_s = 0.0
+        self._continued = False
+        self._t_start = t0
+        self._p_before = p_before
+        self._ep_t.clear()
+        self._ep_p.clear()
+
+    def _backtrack(self, sigma: float, threshold: float) -> float:
+        """Stamp where the level last sat at the anchor before the detection."""
+        near = max(2.0 * sigma, 0.3 * threshold)
+        anchor = self._anchor if self._anchor is not None else 0.0
+        for tt, yy in reversed(self._hist):
+            if abs(yy - anchor) <= near:
+                return tt
+        return self._hist[0][0]
+
+    def _before_level(self, t0: float) -> float:
+        """Level at ``t0`` from the stationary window before it (the anchor if it is empty)."""
+        lo = max(t0 - self._p.pre_window_s, self._t_last_stop)
+        window = [(tt, yy) for tt, yy in self._hist if lo <= tt <= t0]
+        self._sigma_before = 1.0
+        if not window:
+            return self._anchor if self._anchor is not None else 0.0
+        self._sigma_before = 1.2533 / math.sqrt(len(window))
+        return self._level_at(window, t0)
+
+    def _level_at(self, window: list[tuple[float, float]], t_ref: float) -> float:
+        """Median of a stationary window, drift-corrected to the stamp ``t_ref``.
+
+        A long window resists door and HVAC steps, but its plain median would lag a storm's
+        drift by half its length (up to 2 Pa). The drift is the slope between the medians of
+        the two halves, bounded by ``max_drift_pa_per_h`` so a door step cannot fake one.
+        """
+        slope = 0.0
+        if len(window) >= 6 and window[-1][0] - window[0][0] >= 10.0:
+            half = len(window) // 2
+            first, second = window[:half], window[half:]
+            dt = _median([t for t, _ in second]) - _median([t for t, _ in first])
+            if dt > 0.0:
+                slope = (_median([y for _, y in second]) - _median([y for _, y in first])) / dt
+                bound = self._p.max_drift_pa_per_h / 3600.0
+                slope = min(max(slope, -bound), bound)
+        return _median([y + slope * (t_ref - t) for t, y in window])
+
+    def _stop_span_for(self, noise: float) -> float:
+        """Shortest stop window whose slope noise is stop_noise_sigmas below the stop rate.
+
+        The running-median outputs are correlated, so the slope noise is that of a regression
+        on the raw samples (``noise`` is the raw RMS), a little worse for the median.
+        """
+        target = self._p.stop_rate_pa_s / self._p.stop_noise_sigmas
+        dt = max(1e-3, self._dt_estimate())
+        span = self._p.stop_window_s
+        while span < self._p.stop_window_max_s:
+            n = span / dt + 1.0
+            if 1.2533 * noise / math.sqrt(max(n * span * span / 12.0, 1e-9)) <= target:
+                break
+            span += 0.25
+        return min(span, self._p.stop_window_max_s)
+
+    def _dt_estimate(self) -> float:
+        h = self._hist
+        if len(h) < 2:
+            return 0.1
+        return (h[-1][0] - h[0][0]) / (len(h) - 1)
+
+    def _check_stop(self, t: float, level: Level) -> Step | None:
+        if t - self._t_start > self._p.max_ride_s:
+            self._close(t)
+            self._anchor = level.pressure_pa
+            return None
+        lo = t - self._stop_span
+        ts, ps = self._ep_t, self._ep_p
+        n = 0
+        floor_t = max(self._t_min_window, self._t_open)
+        for tt in reversed(ts):
+            if tt < floor_t or (tt < lo and n >= self._p.stop_min_samples):
+                break
+            n += 1
+        if n < self._p.stop_min_samples or ts[-n] > lo + 0.4 * self._stop_span:
+            return None
+        wt = list(ts)[-n:]
+        wp = list(ps)[-n:]
+        mt = sum(wt) / n
+        mp = sum(wp) / n
+        sxx = sum((a - mt) ** 2 for a in wt)
+        if sxx <= 0.0:
+            return None
+        slope = sum((a - mt) * (b - mp) for a, b in zip(wt, wp, strict=True)) / sxx
+        if abs(slope) > self._p.stop_rate_pa_s:
+            return None
+        # A step inside the window (a door or HVAC step during a slow ride) can cancel the
+        # slope; a flat window also has residuals at the noise level.
+        ss = sum((b - mp - slope * (a - mt)) ** 2 for a, b in zip(wt, wp, strict=True))
+        rms = math.sqrt(ss / max(n - 2, 1))
+        if rms > max(2.5 * level.sigma_pa, 0.25 * self._p.start_threshold_pa):
+            return None
+        p_after = sorted(wp)[n // 2]
+        sigma_after = level.sigma_pa * 1.2533 / math.sqrt(n)
+        sigma_before = level.sigma_pa * self._sigma_before
+        step = Step(
+            t_start=self._t_start,
+            t_stop=wt[0],
+            t_decided=t,
+            p_before=self._p_before,
+            p_after=p_after,
+            sigma_pa=math.hypot(sigma_after, sigma_before),
+            confirmed=self._confirmed,
+            gap_s=self._gap_s,
+            continued=self._continued,
+            transition_s=self._transition(p_after),
+            jump_fraction=self._jump_fraction(p_after),
+            plateau_s=self._plateau(p_after, level.sigma_pa),
+            sample_interval_s=self._dt_estimate(),
+        )
+        confirmed = self._confirmed
+        self._close(wt[0])
+        self._anchor = p_after
+        self._last_step = step
+        if self._pending is None or confirmed:
+            self._pending = step
+            self._post = list(zip(wt, wp, strict=True))
+            window = self._p.post_window_s
+            self._checkpoints = [t + window / 6.0, t + window / 2.0]
+        # else: a door step after a ride; the ride's post window goes on across it.
+        return step
+
+    def _transition(self, p_after: float) -> float:
+        """10 %-90 % rise time of the level from p_before to ``p_after`` in this episode.
+
+        Door and HVAC steps are abrupt (one sample); an elevator needs seconds to accelerate
+        and brake, even over one floor.
+        """
+        delta = p_after - self._p_before
+        if delta == 0.0 or self._gap_s > 0.0 or self._continued:
+            return math.inf
+        t10 = t90 = None
+        for tt, yy in zip(self._ep_t, self._ep_p, strict=True):
+            frac = (yy - self._p_before) / delta
+            if t10 is None and frac >= 0.1:
+                t10 = tt
+            if frac >= 0.9:
+                t90 = tt
+                break
+        if t10 is None or t90 is None:
+            return math.inf
+        return t90 - t10
+
+    def _plateau(self, p_after: float, sigma: float) -> float:
+        """Longest time (s) the level stood still half-way between p_before and ``p_after``.
+
+        A car never stops mid-ride; two door steps in a row leave a flat stretch between them,
+        which gives them away even at 1 Hz where their jumps cannot be timed.
+        """
+        delta = p_after - self._p_before
+        if delta == 0.0 or self._gap_s > 0.0 or self._continued:
+            return 0.0
+        ts = np.fromiter(self._ep_t, float)
+        frac = (np.fromiter(self._ep_p, float) - self._p_before) / delta
+        inside = np.nonzero((frac >= 0.1) & (frac <= 0.9))[0]
+        if inside.size < 2:
+            return 0.0
+        seg = slice(int(inside[0]), int(inside[-1]) + 1)
+        t, y = ts[seg], frac[seg]
+        band = 0.05 + sigma / abs(delta)
+        far = np.abs(y[None, :] - y[:, None]) > band
+        far |= np.tri(y.size, dtype=bool)  # only look forward (j > i)
+        far[:, -1] = True
+        first_far = np.argmax(far, axis=1)
+        ends = np.where(first_far == y.size - 1, y.size - 1, first_far - 1)
+        ends = np.maximum(ends, np.arange(y.size))
+        return float(np.max(t[ends] - t))
+
+    def _jump_fraction(self, p_after: float) -> float:
+        """Share of the level change made in its two largest short (0.4 s) stretches.
+
+        Door and HVAC steps, even two in a row, are jumps between flat stretches (close to
+        1); a car moves through many intermediate levels (well below 1 at 2 Hz and more).
+        """
+        delta = p_after - self._p_before
+        if delta == 0.0 or self._gap_s > 0.0 or self._continued or len(self._ep_p) < 2:
+            return 0.0
+        ts = np.fromiter(self._ep_t, float)
+        ys = np.fromiter(self._ep_p, float) / delta
+        dt = self._dt_estimate()
+        lag = max(0.4, dt)
+        j = np.searchsorted(ts, ts + lag - 0.5 * dt)
+        ok = j < ts.size
+        if not ok.any():
+            return 0.0
+        i = np.nonzero(ok)[0]
+        rise = ys[j[ok]] - ys[i]
+        k1 = int(np.argmax(rise))
+        first = max(0.0, float(rise[k1]))
+        apart = np.abs(ts[i] - ts[i[k1]]) >= lag
+        second = max(0.0, float(rise[apart].max())) if apart.any() else 0.0
+        return first + second
+
+    def _close(self, t: float) -> None:
+        self._episode = False
+        self._confirmed = False
+        self._ep_t.clear()
+        self._ep_p.clear()
+
+    def _refine(self, t_end: float, final: bool = True) -> Step | None:
+        """The pending step with p_after from all post-stop samples before ``t_end``."""
+        step = self._pending
+        window = [(tt, yy) for tt, yy in self._post if tt < t_end]
+        if final:
+            self._pending, self._post, self._checkpoints = None, [], []
+        if step is None or not window:
+            return None
+        p_after = self._level_at(window, step.t_stop)
+        return Step(
+            t_start=step.t_start,
+            t_stop=step.t_stop,
+            t_decided=step.t_decided,
+            p_before=step.p_before,
+            p_after=p_after,
+            sigma_pa=step.sigma_pa,
+            confirmed=step.confirmed,
+            gap_s=step.gap_s,
+            refined=True,
+            final=final,
+            continued=step.continued,
+            transition_s=step.transition_s,
+            jump_fraction=step.jump_fraction,
+            plateau_s=step.plateau_s,
+            sample_interval_s=step.sample_interval_s,
+        )
+
+
+__all__ = ['RideDetector', 'Step']

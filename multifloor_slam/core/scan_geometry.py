@@ -1,0 +1,138 @@
+"""Laser scans as 2D geometry: beam directions, endpoints in the sensor and world frames, SE(2).
+
+Everything is vectorised over beams; beam directions are cached per scan layout, because a robot's
+lidar never changes its angle_min / angle_increment / beam count.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+
+@lru_cache(maxsize=8)
+def _beam_dirs(n: int, angle_min: float, angle_increment: float) -> tuple[FloatArray, FloatArray]:
+    angles = angle_min + angle_increment * np.arange(n, dtype=np.float64)
+    cos, sin = np.cos(angles), np.sin(angles)
+    cos.setflags(write=False)
+    sin.setflags(write=False)
+    return cos, sin
+
+
+@dataclass(frozen=True)
+class ScanPoints:
+    """One scan reduced to what mapping needs, in the sensor frame.
+
+    Attributes:
+        free_xy: (N, 2) end of the free part of every beam, in beam order (a hit's free part stops
+            at the hit; a no-return beam is free up to the clipped range; an unusable beam has
+            length 0, so the free polygon goes back to the sensor across it).
+        hit: (N,) True where the beam returned a real obstacle.
+        full_circle: the beams cover (almost) 360 degrees, so the free polygon needs no apex.
+    """
+
+    free_xy: FloatArray
+    hit: NDArray[np.bool_]
+    full_circle: bool
+
+    @property
+    def hit_xy(self) -> FloatArray:
+        """(M, 2) obstacle points."""
+        return self.free_xy[self.hit]
+
+
+def scan_points(
+    ranges: NDArray[np.floating],
+    angle_min: float,
+    angle_increment: float,
+    range_min: float,
+    range_max: float,
+    max_free_range: float | None = None,
+) -> ScanPoints:
+    """Convert a LaserScan's ranges into endpoints.
+
+    ROS conventions (REP 117): ``+inf`` (or a value above ``range_max``) means no return within
+    range, so the beam is free up to ``range_max``; NaN, ``-inf`` and values below ``range_min``
+    are unusable and dropped.
+
+    Args:
+        ranges: beam ranges in metres.
+        angle_min: angle of the first beam (rad).
+        angle_increment: angle between beams (rad).
+        range_min: smaller ranges are invalid.
+        range_max: larger ranges are "no return".
+        max_free_range: no-return beams are free up to this distance (default ``range_max``).
+    """
+    r = np.asarray(ranges, dtype=np.float64).ravel()
+    cos, sin = _beam_dirs(r.size, float(angle_min), float(angle_increment))
+    free_len = float(range_max if max_free_range is None else min(max_free_range, range_max))
+    with np.errstate(invalid='ignore'):
+        hit = (r >= range_min) & (r < range_max)
+        no_return = (r >= range_max) | np.isposinf(r)
+    length = np.where(hit, r, np.where(no_return, free_len, 0.0))
+    free_xy = np.empty((length.size, 2))
+    free_xy[:, 0] = cos * length
+    free_xy[:, 1] = sin * length
+    span = abs(angle_increment) * r.size
+    return ScanPoints(free_xy, hit, span >= 2.0 * math.pi - 2.0 * abs(angle_increment))
+
+
+def se2_matrix(x: float, y: float, yaw: float) -> FloatArray:
+    """3x3 homogeneous matrix of a 2D pose."""
+    c, s = math.cos(yaw), math.sin(yaw)
+    return np.array([[c, -s, x], [s, c, y], [0.0, 0.0, 1.0]])
+
+
+def se2_from_matrix(m: FloatArray) -> tuple[float, float, float]:
+    """(x, y, yaw) of a 3x3 homogeneous matrix."""
+    return float(m[0, 2]), float(m[1, 2]), math.atan2(float(m[1, 0]), float(m[0, 0]))
+
+
+def se2_compose(
+    a: tuple[float, float, float], b: tuple[float, float, float]
+) -> tuple[float, float, float]:
+    """Pose ``a`` followed by ``b`` (``a * b``)."""
+    ax, ay, ayaw = a
+    bx, by, byaw = b
+    c, s = math.cos(ayaw), math.sin(ayaw)
+    return ax + c * bx - s * by, ay + s * bx + c * by, wrap_angle(ayaw + byaw)
+
+
+def se2_inverse(a: tuple[float, float, float]) -> tuple[float, float, float]:
+    """Inverse of a 2D pose."""
+    x, y, yaw = a
+    c, s = math.cos(yaw), math.sin(yaw)
+    return -c * x - s * y, s * x - c * y, wrap_angle(-yaw)
+
+
+def wrap_angle(a: float) -> float:
+    """Angle in [-pi, pi)."""
+    return (a + math.pi) % (2.0 * math.pi) - math.pi
+
+
+def transform_points(points: FloatArray, pose: tuple[float, float, float]) -> FloatArray:
+    """Apply a 2D pose to (N, 2) points."""
+    x, y, yaw = pose
+    c, s = math.cos(yaw), math.sin(yaw)
+    out = np.empty_like(points, dtype=np.float64)
+    out[:, 0] = c * points[:, 0] - s * points[:, 1] + x
+    out[:, 1] = s * points[:, 0] + c * points[:, 1] + y
+    return out
+
+
+__all__ = [
+    'ScanPoints',
+    'scan_points',
+    'se2_compose',
+    'se2_from_matrix',
+    'se2_inverse',
+    'se2_matrix',
+    'transform_points',
+    'wrap_angle',
+]

@@ -1,0 +1,690 @@
+"""One reader for rosbag2 (sqlite3, MCAP) and ROS 1 bags that yields plain records in time order.
+
+``rosbags.highlevel.AnyReader`` does the file formats; this module picks topics by stream kind
+(``pressure``, ``scan``, ``pose``...), converts messages into the records of
+:mod:`multifloor_slam.io.records` and survives bad input: a corrupt message is skipped and
+counted, a truncated file ends the stream with a warning (or a :class:`BagError` when strict),
+and a missing topic raises a :class:`BagError` that lists what the bag has and which command
+line flag picks another topic.
+
+Example::
+
+    with BagReader(path) as bag:
+        for kind, rec in bag.read({'pressure': None, 'scan': None}):
+            ...
+        print(bag.stats)
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import cv2
+import numpy as np
+
+from multifloor_slam.errors import BagError
+from multifloor_slam.io.records import (
+    BoolRecord,
+    CameraInfoRecord,
+    ElevatorStateRecord,
+    FloorRecord,
+    ImageRecord,
+    PoseRecord,
+    PressureRecord,
+    Record,
+    ScanRecord,
+    TemperatureRecord,
+    ValueRecord,
+)
+
+log = logging.getLogger(__name__)
+
+#: Default topic per stream kind (the package's contract and the simulator's names).
+DEFAULT_TOPICS: dict[str, str] = {
+    'pressure': 'barometer/pressure',
+    'temperature': 'barometer/temperature',
+    'scan': 'scan',
+    'pose': 'pose',
+    'odom': 'odom',
+    'image': 'camera/image_raw',
+    'camera_info': 'camera/camera_info',
+    'elevator_state': 'elevator/state',
+    'floor': 'floor/current',
+    'riding': 'floor/riding',
+    'altitude': 'floor/altitude',
+}
+
+#: Command line flag that picks the topic of each kind (quoted in error messages).
+TOPIC_FLAGS: dict[str, str] = {
+    'pressure': '--pressure-topic',
+    'temperature': '--temperature-topic',
+    'scan': '--scan-topic',
+    'pose': '--pose-topic',
+    'odom': '--odom-topic',
+    'image': '--image-topic',
+    'camera_info': '--camera-info-topic',
+    'elevator_state': '--elevator-state-topic',
+    'floor': '--floor-topic',
+    'riding': '--riding-topic',
+    'altitude': '--altitude-topic',
+}
+
+_POSE_TYPES = (
+    'geometry_msgs/msg/PoseWithCovarianceStamped',
+    'geometry_msgs/msg/PoseStamped',
+    'nav_msgs/msg/Odometry',
+)
+#: Message types accepted per kind.
+KIND_TYPES: dict[str, tuple[str, ...]] = {
+    'pressure': ('sensor_msgs/msg/FluidPressure',),
+    'temperature': ('sensor_msgs/msg/Temperature',),
+    'scan': ('sensor_msgs/msg/LaserScan',),
+    'pose': _POSE_TYPES,
+    'odom': _POSE_TYPES,
+    'image': ('sensor_msgs/msg/Image', 'sensor_msgs/msg/CompressedImage'),
+    'camera_info': ('sensor_msgs/msg/CameraInfo',),
+    'elevator_state': ('std_msgs/msg/String',),
+    'floor': (
+        'std_msgs/msg/Int32',
+        'std_msgs/msg/Int16',
+        'std_msgs/msg/Int8',
+        'std_msgs/msg/Int64',
+    ),
+    'riding': ('std_msgs/msg/Bool',),
+    'altitude': ('std_msgs/msg/Float64', 'std_msgs/msg/Float32'),
+}
+
+
+def normalize_topic(name: str) -> str:
+    """Topic name with exactly one leading '/' (bags store absolute names)."""
+    return '/' + name.strip().lstrip('/')
+
+
+@dataclass
+class ReadStats:
+    """What a read produced and skipped.
+
+    Attributes:
+        records: records yielded per kind.
+        corrupt: messages that failed to deserialise or convert (skipped).
+        out_of_order: records older than one already yielded (skipped).
+        zero_stamps: messages with a zero header stamp (log time used instead).
+        unit_fixes: pressure samples that looked like hPa and were converted to Pa.
+        read_error: the error that ended the read early (truncated/corrupt file), or ''.
+    """
+
+    records: dict[str, int] = field(default_factory=dict)
+    corrupt: int = 0
+    out_of_order: int = 0
+    zero_stamps: int = 0
+    unit_fixes: int = 0
+    read_error: str = ''
+
+    @property
+    def skipped(self) -> int:
+        """Messages skipped in all."""
+        return self.corrupt + self.out_of_order
+
+
+def _stamp(msg: Any) -> float | None:
+    header = getattr(msg, 'header', None)
+    if header is None:
+        return None
+    st = header.stamp
+    return float(st.sec) + float(st.nanosec) * 1e-9
+
+
+def _yaw(q: Any) -> float:
+    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
+
+
+def _frame(msg: Any) -> str:
+    header = getattr(msg, 'header', None)
+    return str(header.frame_id) if header is not None else ''
+
+
+_CHANNELS = {
+    'bgr8': (3, None),
+    'rgb8': (3, cv2.COLOR_RGB2BGR),
+    'bgra8': (4, cv2.COLOR_BGRA2BGR),
+    'rgba8': (4, cv2.COLOR_RGBA2BGR),
+    'mono8': (1, cv2.COLOR_GRAY2BGR),
+    '8uc1': (1, cv2.COLOR_GRAY2BGR),
+    '8uc3': (3, None),
+    'bayer_rggb8': (1, cv2.COLOR_BayerBG2BGR),
+    'bayer_bggr8': (1, cv2.COLOR_BayerRG2BGR),
+    'bayer_gbrg8': (1, cv2.COLOR_BayerGR2BGR),
+    'bayer_grbg8': (1, cv2.COLOR_BayerGB2BGR),
+}
+_YUV = {
+    'yuv422': cv2.COLOR_YUV2BGR_UYVY,
+    'uyvy': cv2.COLOR_YUV2BGR_UYVY,
+    'yuv422_yuy2': cv2.COLOR_YUV2BGR_YUY2,
+    'yuyv': cv2.COLOR_YUV2BGR_YUY2,
+}
+
+
+def image_to_bgr(msg: Any) -> np.ndarray:
+    """sensor_msgs/Image -> (H, W, 3) uint8 BGR; raises ValueError on sizes that do not fit."""
+    h, w, step = int(msg.height), int(msg.width), int(msg.step)
+    enc = str(msg.encoding).lower()
+    data = np.frombuffer(msg.data, np.uint8)
+    if h <= 0 or w <= 0 or step <= 0 or data.size < h * step:
+        raise ValueError(f'image {w}x{h} step {step} does not fit {data.size} bytes')
+    rows = data[: h * step].reshape(h, step)
+    if enc in ('mono16', '16uc1'):
+        dt = np.dtype('>u2' if msg.is_bigendian else '<u2')
+        gray = (rows[:, : w * 2].copy().view(dt) >> 8).astype(np.uint8)
+        return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+    if enc in _YUV:
+        return cv2.cvtColor(np.ascontiguousarray(rows[:, : w * 2]).reshape(h, w, 2), _YUV[enc])
+    if enc not in _CHANNELS:
+        raise ValueError(f'unsupported image encoding {msg.encoding!r}')
+    ch, code = _CHANNELS[enc]
+    img = rows[:, : w * ch].reshape(h, w, ch) if ch > 1 else rows[:, :w]
+    if code is None:
+        return img
+    return cv2.cvtColor(np.ascontiguousarray(img), code)
+
+
+def compressed_to_bgr(msg: Any) -> np.ndarray:
+    """sensor_msgs/CompressedImage (jpeg/png) -> BGR; raises ValueError if it does not decode."""
+    img = cv2.imdecode(np.frombuffer(msg.data, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        raise ValueError('compressed image does not decode')
+    return img
+
+
+def _convert_state(t: float, msg: Any) -> ElevatorStateRecord:
+    raw = str(msg.data)
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return ElevatorStateRecord(t, raw.strip(), None, raw)
+    if isinstance(doc, dict):
+        conf = doc.get('confidence')
+        return ElevatorStateRecord(
+            t, str(doc.get('state', '')), float(conf) if conf is not None else None, raw
+        )
+    return ElevatorStateRecord(t, str(doc), None, raw)
+
+
+def _convert(kind: str, msgtype: str, t: float, msg: Any) -> Record:
+    """Message -> record of ``kind`` (raises on anything malformed)."""
+    if kind == 'pressure':
+        return PressureRecord(t, float(msg.fluid_pressure), None, float(msg.variance))
+    if kind == 'temperature':
+        return TemperatureRecord(t, float(msg.temperature))
+    if kind == 'scan':
+        return ScanRecord(
+            t,
+            np.asarray(msg.ranges, np.float32),
+            float(msg.angle_min),
+            float(msg.angle_increment),
+            float(msg.range_min),
+            float(msg.range_max),
+            _frame(msg),
+        )
+    if kind in ('pose', 'odom'):
+        pose = msg.pose if msgtype.endswith('PoseStamped') else msg.pose.pose
+        p = pose.position
+        return PoseRecord(
+            t, float(p.x), float(p.y), _yaw(pose.orientation), _frame(msg), float(p.z)
+        )
+    if kind == 'image':
+        if msgtype.endswith('CompressedImage'):
+            return ImageRecord(t, compressed_to_bgr(msg), _frame(msg))
+        return ImageRecord(t, image_to_bgr(msg), _frame(msg))
+    if kind == 'camera_info':
+        return CameraInfoRecord(
+            t,
+            int(msg.width),
+            int(msg.height),
+            np.asarray(msg.k, float).reshape(3, 3),
+            str(msg.distortion_model),
+        )
+    if kind == 'elevator_state':
+        return _convert_state(t, msg)
+    if kind == 'floor':
+        return FloorRecord(t, int(msg.data))
+    if kind == 'riding':
+        return BoolRecord(t, bool(msg.data))
+    if kind == 'altitude':
+        return ValueRecord(t, float(msg.data))
+    raise ValueError(f'unknown kind {kind!r}')
+
+
+def ros1_to_ros2(msg: Any, store: Any) -> Any:
+    """A ROS 1 message object -> the same message in the ROS 2 type store ``store``.
+
+    Fields ROS 2 dropped (``Header.seq``) are left out; nested messages convert recursively.
+    """
+    cls = store.types[msg.__msgtype__]
+    fields = {}
+    for name in cls.__dataclass_fields__:
+        if name == '__msgtype__':
+            continue
+        value = getattr(msg, name)
+        if hasattr(value, '__msgtype__'):
+            value = ros1_to_ros2(value, store)
+        elif isinstance(value, list) and value and hasattr(value[0], '__msgtype__'):
+            value = [ros1_to_ros2(v, store) for v in value]
+        fields[name] = value
+    return cls(**fields)
+
+
+class BagReader:
+    """Reads one bag (rosbag2 directory, or ROS 1 ``.bag`` file); a context manager.
+
+    Args:
+        path: rosbag2 directory (or a file inside it), or a ROS 1 ``.bag`` file.
+        reorder_window_s: records are re-sorted by stamp within this much log time; older
+            stragglers are skipped and counted.
+        strict: raise :class:`BagError` when the file ends early instead of stopping with a
+            warning.
+        salvage: an MCAP bag that cannot be opened (cut short, or without metadata.yaml) is
+            repaired into a temporary copy and read from there; ``repaired`` then says what
+            happened. False raises :class:`BagError` instead.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        reorder_window_s: float = 1.0,
+        strict: bool = False,
+        salvage: bool = True,
+    ) -> None:
+        self.salvage = salvage
+        self.repaired = ''
+        self._salvage_src: Path | None = None
+        self._salvage_why = ''
+        self._tmp: Path | None = None
+        self.path = self._resolve(Path(path))
+        self.reorder_window_s = float(reorder_window_s)
+        self.strict = strict
+        self.stats = ReadStats()
+        self._reader: Any = None
+
+    def _resolve(self, path: Path) -> Path:
+        if not path.exists():
+            raise BagError(f'bag {path} does not exist')
+        if path.is_file() and path.suffix != '.bag':
+            if (path.parent / 'metadata.yaml').exists():
+                return path.parent
+            if self.salvage and path.suffix == '.mcap':
+                self._salvage_src, self._salvage_why = path, 'no metadata.yaml beside it'
+                return path.parent
+            raise BagError(
+                f'{path} is a storage file without metadata.yaml beside it; pass the bag '
+                'directory, or rebuild the metadata with `ros2 bag reindex <dir>`'
+            )
+        if path.is_dir() and not (path / 'metadata.yaml').exists():
+            mcaps = sorted(path.glob('*.mcap'))
+            if self.salvage and len(mcaps) == 1:
+                self._salvage_src, self._salvage_why = mcaps[0], 'no metadata.yaml'
+                return path
+            raise BagError(
+                f'{path} has no metadata.yaml, so it is not a rosbag2 directory (missing or '
+                'deleted metadata can be rebuilt with `ros2 bag reindex <dir>`)'
+            )
+        return path
+
+    def _salvaged(self, why: str) -> Path:
+        """Repair the single MCAP file of this bag into a temporary bag; returns its path."""
+        import tempfile
+
+        from multifloor_slam.io.salvage import salvage_mcap
+
+        src = self._salvage_src
+        if src is None:
+            mcaps = sorted(self.path.glob('*.mcap')) if self.path.is_dir() else []
+            if len(mcaps) != 1:
+                raise BagError(f'cannot open bag {self.path}: {why}')
+            src = mcaps[0]
+        self._tmp = Path(tempfile.mkdtemp(prefix='multifloor_salvage_'))
+        report = salvage_mcap(src, self._tmp / 'bag')
+        self.repaired = (
+            f'{src}: {why}; read {report.messages} messages from a repaired copy '
+            f'({report.dropped_bytes} trailing bytes dropped)'
+        )
+        log.warning('bag %s', self.repaired)
+        return report.bag_dir
+
+    def __enter__(self) -> BagReader:
+        self.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def open(self) -> None:
+        """Open the bag (translating every rosbags/OS error into a :class:`BagError`)."""
+        from rosbags.highlevel import AnyReader
+
+        from multifloor_slam.io.bag_writer import kilted_typestore
+
+        def attempt(path: Path) -> Any:
+            reader = AnyReader([path], default_typestore=kilted_typestore())
+            reader.open()
+            return reader
+
+        try:
+            if self._salvage_src is not None:
+                self._reader = attempt(self._salvaged(self._salvage_why))
+                return
+            try:
+                self._reader = attempt(self.path)
+                return
+            except PermissionError:
+                raise
+            except Exception as err:  # rosbags raises many types for broken files
+                first = err
+            if not (self.salvage and self.path.is_dir() and any(self.path.glob('*.mcap'))):
+                raise first
+            self._reader = attempt(self._salvaged(f'{type(first).__name__}: {first}'))
+        except PermissionError:
+            raise
+        except Exception as err:
+            self._cleanup()
+            raise BagError(
+                f'cannot open bag {self.path}: {err} (a truncated or corrupt file? a recording '
+                'cut short can often be repaired with `mcap recover` or `ros2 bag reindex`)'
+            ) from err
+
+    def _cleanup(self) -> None:
+        if self._tmp is not None:
+            import shutil
+
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def close(self) -> None:
+        """Close the bag."""
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            try:
+                reader.close()
+            except Exception as err:  # closing a damaged bag must not mask the real error
+                log.debug('closing %s: %s', self.path, err)
+        self._cleanup()
+
+    @property
+    def _r(self) -> Any:
+        if self._reader is None:
+            raise BagError(f'bag {self.path} is not open')
+        return self._reader
+
+    @property
+    def topics(self) -> dict[str, str]:
+        """Topic name -> message type of every connection in the bag."""
+        return {c.topic: c.msgtype for c in self._r.connections}
+
+    @property
+    def message_counts(self) -> dict[str, int]:
+        """Topic name -> message count (from the bag's index)."""
+        counts: dict[str, int] = {}
+        for c in self._r.connections:
+            counts[c.topic] = counts.get(c.topic, 0) + int(c.msgcount)
+        return counts
+
+    @property
+    def start_time(self) -> float:
+        """First log time (s)."""
+        return self._r.start_time * 1e-9
+
+    @property
+    def end_time(self) -> float:
+        """Last log time (s)."""
+        return self._r.end_time * 1e-9
+
+    def has_topic(self, name: str) -> bool:
+        """The bag has a topic of this name (with or without the leading '/')."""
+        return normalize_topic(name) in self.topics
+
+    def describe_topics(self) -> str:
+        """One line per topic: ``/name [type] (count)``."""
+        counts = self.message_counts
+        lines = [
+            f'  {t} [{ty}] ({counts.get(t, 0)} msgs)' for t, ty in sorted(self.topics.items())
+        ]
+        return '\n'.join(lines) if lines else '  (no topics)'
+
+    def resolve(self, kind: str, topic: str | None = None) -> str:
+        """The bag topic for stream ``kind`` (``topic`` or the default), checked for its type.
+
+        Raises:
+            BagError: unknown kind, missing topic or wrong type; the message lists the bag's
+                topics and the flag that picks another one.
+        """
+        if kind not in KIND_TYPES:
+            raise BagError(f'unknown stream kind {kind!r}; known: {sorted(KIND_TYPES)}')
+        name = normalize_topic(topic or DEFAULT_TOPICS[kind])
+        topics = self.topics
+        flag = TOPIC_FLAGS[kind]
+        if name not in topics and kind == 'image' and f'{name}/compressed' in topics:
+            name = f'{name}/compressed'
+        if name not in topics:
+            candidates = [t for t, ty in topics.items() if ty in KIND_TYPES[kind]]
+            hint = f' ({", ".join(sorted(candidates))} would fit)' if candidates else ''
+            raise BagError(
+                f'bag {self.path} has no topic {name} for {kind}; pick one with {flag}{hint}. '
+                f'The bag has:\n{self.describe_topics()}'
+            )
+        if topics[name] not in KIND_TYPES[kind]:
+            raise BagError(
+                f'topic {name} in {self.path} has type {topics[name]}, but {kind} needs one of '
+                f'{", ".join(KIND_TYPES[kind])}; pick another topic with {flag}. The bag has:\n'
+                f'{self.describe_topics()}'
+            )
+        return name
+
+    def read(
+        self,
+        streams: Mapping[str, str | None],
+        *,
+        start: float | None = None,
+        stop: float | None = None,
+    ) -> Iterator[tuple[str, Record]]:
+        """Yield ``(kind, record)`` for the requested streams, in stamp order.
+
+        Args:
+            streams: kind -> topic (None: the default topic of that kind).
+            start: skip messages logged before this time (s).
+            stop: stop at messages logged at or after this time (s).
+        """
+        r = self._r
+        by_topic = {self.resolve(kind, topic): kind for kind, topic in streams.items()}
+        conns = [c for c in r.connections if c.topic in by_topic]
+        self.stats = stats = ReadStats(records={k: 0 for k in streams})
+        heap: list[tuple[float, int, str, Record]] = []
+        last_out = -math.inf
+        seq = 0
+        hpa_warned = False
+
+        def release(until: float) -> Iterator[tuple[str, Record]]:
+            nonlocal last_out
+            while heap and heap[0][0] <= until:
+                t, _, kind, rec = heapq.heappop(heap)
+                if t < last_out:
+                    stats.out_of_order += 1
+                    continue
+                last_out = t
+                stats.records[kind] += 1
+                yield kind, rec
+
+        start_ns = None if start is None else int(start * 1e9)
+        stop_ns = None if stop is None else int(stop * 1e9)
+        it = r.messages(connections=conns, start=start_ns, stop=stop_ns) if conns else iter(())
+        while True:
+            try:
+                conn, t_ns, raw = next(it)
+            except StopIteration:
+                break
+            except Exception as err:  # truncated/corrupt storage: rosbags raises many types
+                msg = f'bag {self.path} ends early or is corrupt: {type(err).__name__}: {err}'
+                stats.read_error = msg
+                if self.strict:
+                    raise BagError(msg) from err
+                log.warning(
+                    '%s; keeping the %d records read so far', msg, sum(stats.records.values())
+                )
+                break
+            kind = by_topic[conn.topic]
+            t_log = t_ns * 1e-9
+            try:
+                msg_obj = r.deserialize(raw, conn.msgtype)
+                t = _stamp(msg_obj)
+                if t is None or t <= 0.0:
+                    if t is not None:
+                        stats.zero_stamps += 1
+                    t = t_log
+                rec = _convert(kind, conn.msgtype, t, msg_obj)
+            except Exception as err:  # corrupt payload: skip it, count it, go on
+                stats.corrupt += 1
+                if stats.corrupt <= 3 or stats.corrupt % 1000 == 0:
+                    log.warning(
+                        'skipping corrupt %s message (%d so far): %s',
+                        conn.topic,
+                        stats.corrupt,
+                        err,
+                    )
+                continue
+            if isinstance(rec, PressureRecord) and 0.0 < rec.pressure_pa < 2000.0:
+                # Some drivers publish hPa although FluidPressure is defined in Pa.
+                rec = PressureRecord(
+                    rec.t, rec.pressure_pa * 100.0, rec.temperature_c, rec.variance * 1e4
+                )
+                stats.unit_fixes += 1
+                if not hpa_warned:
+                    hpa_warned = True
+                    log.warning('%s looks like hPa; converting to Pa', conn.topic)
+            heapq.heappush(heap, (rec.t, seq, kind, rec))
+            seq += 1
+            yield from release(t_log - self.reorder_window_s)
+        yield from release(math.inf)
+
+    def raw_messages(
+        self, topics: list[str] | None = None
+    ) -> Iterator[tuple[str, str, int, bytes]]:
+        """Yield ``(topic, msgtype, log_time_ns, cdr_bytes)`` in log-time order (for replay).
+
+        ROS 1 messages are converted to CDR. ``topics`` (with or without the leading '/')
+        filters; an unknown name raises :class:`BagError`. A file that ends early stops the
+        stream with a warning (``stats.read_error``), or raises when ``strict``.
+        """
+        r = self._r
+        have = self.topics
+        wanted = None
+        if topics:
+            wanted = {normalize_topic(t) for t in topics}
+            if missing := sorted(wanted - set(have)):
+                raise BagError(
+                    f'bag {self.path} has no topic {", ".join(missing)}; the bag has:\n'
+                    f'{self.describe_topics()}'
+                )
+        conns = [c for c in r.connections if wanted is None or c.topic in wanted]
+        self.stats = stats = ReadStats()
+        is_ros1 = not getattr(r, 'is2', True)
+        if is_ros1:
+            from multifloor_slam.io.bag_writer import kilted_typestore
+
+            kilted = kilted_typestore()
+        it = r.messages(connections=conns) if conns else iter(())
+        while True:
+            try:
+                conn, t_ns, raw = next(it)
+            except StopIteration:
+                return
+            except Exception as err:  # truncated/corrupt storage
+                msg = f'bag {self.path} ends early or is corrupt: {type(err).__name__}: {err}'
+                stats.read_error = msg
+                if self.strict:
+                    raise BagError(msg) from err
+                log.warning(msg)
+                return
+            if is_ros1:
+                try:
+                    msg1 = r.typestore.deserialize_ros1(raw, conn.msgtype)
+                    msg2 = ros1_to_ros2(msg1, kilted)
+                    raw = kilted.serialize_cdr(msg2, msg2.__msgtype__)
+                except Exception as err:  # corrupt payload, or a type ROS 2 does not know
+                    stats.corrupt += 1
+                    log.debug('skipping corrupt %s message: %s', conn.topic, err)
+                    continue
+            yield conn.topic, conn.msgtype, int(t_ns), bytes(raw)
+
+    def offered_qos(self, topic: str) -> list[Any]:
+        """The QoS profiles recorded for ``topic`` (rosbag2 only; empty otherwise)."""
+        name = normalize_topic(topic)
+        out: list[Any] = []
+        for c in self._r.connections:
+            if c.topic == name:
+                out += list(getattr(c.ext, 'offered_qos_profiles', []) or [])
+        return out
+
+    def iter_kind(self, kind: str, topic: str | None = None) -> Iterator[Record]:
+        """Records of one stream kind, in stamp order."""
+        for _, rec in self.read({kind: topic}):
+            yield rec
+
+    def pressure(
+        self, topic: str | None = None, temperature_topic: str | None = None
+    ) -> Iterator[PressureRecord]:
+        """Pressure records; temperature filled from a Temperature topic when the bag has one."""
+        streams: dict[str, str | None] = {'pressure': topic}
+        ttopic = temperature_topic or DEFAULT_TOPICS['temperature']
+        if temperature_topic is not None or self.has_topic(ttopic):
+            streams['temperature'] = ttopic
+        temp: float | None = None
+        for kind, rec in self.read(streams):
+            if isinstance(rec, TemperatureRecord):
+                temp = rec.temperature_c
+            elif isinstance(rec, PressureRecord):
+                yield (
+                    rec
+                    if temp is None
+                    else PressureRecord(rec.t, rec.pressure_pa, temp, rec.variance)
+                )
+            del kind
+
+    def pressure_arrays(self, topic: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(t, pressure_pa)`` float64 arrays of the whole pressure stream."""
+        recs = list(self.pressure(topic))
+        t = np.fromiter((r.t for r in recs), float, len(recs))
+        p = np.fromiter((r.pressure_pa for r in recs), float, len(recs))
+        return t, p
+
+
+def read_bag(
+    path: Path | str, streams: Mapping[str, str | None], **kwargs: Any
+) -> Iterator[tuple[str, Record]]:
+    """Open ``path``, yield ``(kind, record)`` for ``streams``, close (a one-shot helper)."""
+    with BagReader(path, **kwargs) as bag:
+        yield from bag.read(streams)
+
+
+__all__ = [
+    'DEFAULT_TOPICS',
+    'KIND_TYPES',
+    'TOPIC_FLAGS',
+    'BagReader',
+    'ReadStats',
+    'compressed_to_bgr',
+    'image_to_bgr',
+    'normalize_topic',
+    'read_bag',
+]

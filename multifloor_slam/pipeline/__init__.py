@@ -1,0 +1,1 @@
+"""Offline processing: the same core calls the three nodes make, wired without middleware."""

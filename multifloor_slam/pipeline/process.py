@@ -1,0 +1,266 @@
+"""``multifloor-slam process``: a bag in, a building and a report out, without middleware."""
+
+from __future__ import annotations
+
+import json
+import logging
+import resource
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from multifloor_slam.core.building_map import MapperParams
+from multifloor_slam.core.floor_params import FloorEstimatorParams
+from multifloor_slam.core.floor_table import FloorTable
+from multifloor_slam.errors import BagError
+from multifloor_slam.io.bag_reader import BagReader
+from multifloor_slam.pipeline.building_pipeline import BuildingPipeline
+
+log = logging.getLogger(__name__)
+
+#: How elevator states are obtained.
+DETECTOR_MODES = ('auto', 'run', 'recorded', 'off')
+
+
+@dataclass(frozen=True)
+class ProcessOptions:
+    """What to read and how to process it.
+
+    Attributes:
+        topics: stream kind -> topic (None: the contract's default name).
+        detector: ``run`` runs the YOLO detector on the camera topic, ``recorded`` uses the
+            bag's ``elevator/state``, ``off`` uses neither, ``auto`` runs the detector when the
+            bag has a camera topic.
+        detector_rate_hz: at most this many frames per second go to the detector (0 = all).
+        detector_params: overrides for ``DetectorParams`` (model_path, device, imgsz, ...).
+        floor_params: floor estimator parameters.
+        mapper_params: map layer parameters.
+        floor_table: a known floor table (YAML) to start from.
+        initial_floor: the floor the recording starts on.
+        progress: show a progress bar with an ETA on stderr.
+    """
+
+    topics: dict[str, str | None] = field(default_factory=dict)
+    detector: str = 'auto'
+    detector_rate_hz: float = 0.0
+    detector_params: dict[str, Any] = field(default_factory=dict)
+    floor_params: FloorEstimatorParams = field(default_factory=FloorEstimatorParams)
+    mapper_params: MapperParams | None = None
+    floor_table: Path | None = None
+    initial_floor: int = 0
+    progress: bool = True
+
+
+@dataclass
+class ProcessReport:
+    """What ``process`` found and how long it took; written as ``report.json``."""
+
+    bag: str
+    out_dir: str
+    building_yaml: str
+    picture: str
+    bag_start_s: float
+    bag_duration_s: float
+    wall_s: float
+    detector: str
+    floors: list[dict[str, Any]]
+    rides: list[dict[str, Any]]
+    links: list[dict[str, Any]]
+    floor_trace: list[tuple[float, int, bool]]
+    counts: dict[str, int]
+    stage_seconds: dict[str, float]
+    map_stats: dict[str, int]
+    floor_stats: dict[str, int]
+    read_stats: dict[str, Any]
+    peak_rss_mb: float
+
+    @property
+    def realtime_factor(self) -> float:
+        """Bag seconds processed per wall-clock second."""
+        return self.bag_duration_s / self.wall_s if self.wall_s > 0 else float('inf')
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        d = dict(self.__dict__)
+        d['realtime_factor'] = self.realtime_factor
+        return d
+
+    def summary(self) -> str:
+        """A few human lines for the terminal."""
+        lines = [
+            f'bag: {self.bag} ({self.bag_duration_s:.0f} s) processed in {self.wall_s:.1f} s '
+            f'({self.realtime_factor:.1f}x real time, detector: {self.detector})',
+            f'floors: {len(self.floors)}, rides: {len(self.rides)}, '
+            f'elevator links: {len(self.links)}',
+        ]
+        for f in self.floors:
+            lines.append(
+                f'  {f["label"]:>4}  index {f["index"]:>3}  elevation {f["elevation_m"]:6.2f} m  '
+                f'{f["occupied_cells"]:>7} occupied cells'
+            )
+        for r in self.rides:
+            t0, t1 = r['t_start'] - self.bag_start_s, r['t_end'] - self.bag_start_s
+            lines.append(
+                f'  ride at {t0:7.1f}-{t1:7.1f} s  {r["from_label"]} -> '
+                f'{r["to_label"]}  dz {r["dz_m"]:+.2f} m  confidence {r["confidence"]:.2f}'
+            )
+        lines.append(f'building: {self.building_yaml}')
+        lines.append(f'picture:  {self.picture}')
+        return '\n'.join(lines)
+
+
+def _make_detector(options: ProcessOptions) -> tuple[Any, Any]:
+    from multifloor_slam.core.elevator_detector import DetectorParams, ElevatorDetector
+    from multifloor_slam.core.elevator_state import ElevatorStateMachine
+
+    return ElevatorDetector(DetectorParams(**options.detector_params)), ElevatorStateMachine()
+
+
+def _streams(bag: BagReader, options: ProcessOptions) -> tuple[dict[str, str | None], str]:
+    topics = options.topics
+    streams: dict[str, str | None] = {
+        kind: topics.get(kind) for kind in ('pressure', 'scan', 'pose')
+    }
+    if topics.get('temperature') or bag.has_topic('barometer/temperature'):
+        streams['temperature'] = topics.get('temperature')
+    mode = options.detector
+    if mode not in DETECTOR_MODES:
+        raise BagError(f'detector mode {mode!r}: use one of {", ".join(DETECTOR_MODES)}')
+    has_camera = bool(topics.get('image')) or any(
+        bag.has_topic(t) for t in ('camera/image_raw', 'camera/image_raw/compressed')
+    )
+    if mode == 'auto':
+        mode = 'run' if has_camera else 'off'
+    if mode == 'run':
+        streams['image'] = topics.get('image')
+    elif mode == 'recorded':
+        streams['elevator_state'] = topics.get('elevator_state')
+    return streams, mode
+
+
+def process_bag(
+    bag_path: Path, out_dir: Path, options: ProcessOptions | None = None
+) -> ProcessReport:
+    """Process a whole bag deterministically and write the building plus ``report.json``.
+
+    Raises:
+        BagError: the bag cannot be read or lacks a needed topic (the message lists its topics).
+        MapFileError: the output cannot be written (the previous building stays intact).
+    """
+    from tqdm import tqdm
+
+    options = options or ProcessOptions()
+    out_dir = Path(out_dir)
+    table = FloorTable.load(options.floor_table) if options.floor_table else None
+    t_wall = time.perf_counter()
+    with BagReader(bag_path) as bag:
+        streams, mode = _streams(bag, options)
+        detector = state_machine = None
+        if mode == 'run':
+            detector, state_machine = _make_detector(options)
+        mapper_params = options.mapper_params or MapperParams(initial_floor=options.initial_floor)
+        pipe = BuildingPipeline(
+            options.floor_params,
+            mapper_params,
+            detector,
+            state_machine,
+            floor_table=table,
+            initial_floor=options.initial_floor,
+        )
+        resolved = {bag.resolve(kind, topic) for kind, topic in streams.items()}
+        counts_by_topic = bag.message_counts
+        total = sum(counts_by_topic.get(t, 0) for t in resolved)
+        t_first, t_last = bag.start_time, bag.end_time
+        counts: dict[str, int] = dict.fromkeys(streams, 0)
+        counts['images_skipped_rate'] = 0
+        min_dt = 1.0 / options.detector_rate_hz if options.detector_rate_hz > 0 else 0.0
+        last_image_t = -float('inf')
+        bar = tqdm(
+            total=total,
+            unit='msg',
+            disable=not options.progress,
+            desc='process',
+            mininterval=0.5,
+            dynamic_ncols=True,
+        )
+        with bar:
+            for kind, rec in bag.read(streams):
+                bar.update()
+                counts[kind] += 1
+                if kind == 'image':
+                    if rec.t - last_image_t < min_dt:
+                        counts['images_skipped_rate'] += 1
+                        continue
+                    last_image_t = rec.t
+                pipe.feed(kind, rec)
+        read_stats = dict(bag.stats.__dict__)
+    building_yaml = pipe.save(out_dir)
+    wall = time.perf_counter() - t_wall
+    report = _report(pipe, bag_path, out_dir, building_yaml, (t_first, t_last), wall, mode)
+    report.counts = counts
+    report.read_stats = read_stats
+    _write_json(out_dir / 'report.json', report.to_dict())
+    return report
+
+
+def _report(
+    pipe: BuildingPipeline,
+    bag_path: Path,
+    out_dir: Path,
+    building_yaml: Path,
+    span: tuple[float, float],
+    wall: float,
+    mode: str,
+) -> ProcessReport:
+    mapper = pipe.mapper
+    floors = []
+    for index, fl in sorted(mapper.floors.items()):
+        floors.append(
+            {
+                'index': index,
+                'label': fl.label,
+                'elevation_m': float(fl.elevation_m),
+                'occupied_cells': int(fl.layer.occupied_mask().sum()),
+            }
+        )
+    links = [
+        {
+            'id': link.id,
+            'x': float(link.x),
+            'y': float(link.y),
+            'floors': [int(f) for f in link.floors],
+        }
+        for link in mapper.links
+    ]
+    return ProcessReport(
+        bag=str(bag_path),
+        out_dir=str(out_dir),
+        building_yaml=str(building_yaml),
+        picture=str(_picture(out_dir)),
+        bag_start_s=float(span[0]),
+        bag_duration_s=float(span[1] - span[0]),
+        wall_s=float(wall),
+        detector=mode,
+        floors=floors,
+        rides=[json.loads(r.to_json()) for r in pipe.rides],
+        links=links,
+        floor_trace=pipe.floor_trace,
+        counts={},
+        stage_seconds=dict(pipe.timer.seconds),
+        map_stats=mapper.stats,
+        floor_stats=pipe.estimator.stats,
+        read_stats={},
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+    )
+
+
+def _picture(out_dir: Path) -> Path:
+    pngs = sorted(out_dir.glob('*.png'))
+    return pngs[0] if pngs else out_dir / 'building.png'
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    from multifloor_slam.core.atomic_file import write_atomic
+
+    write_atomic(path, (json.dumps(data, indent=1, default=float) + '\n').encode())

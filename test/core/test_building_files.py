@@ -1,0 +1,173 @@
+"""Building files: Nav2 maps, building.yaml, Open-RMF export, picture, atomic writes, reload."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+
+from multifloor_slam.core import building_files
+from multifloor_slam.core.building_files import decode_pgm, load_building
+from multifloor_slam.core.building_map import BuildingMapper
+from multifloor_slam.errors import MapFileError
+from multifloor_slam.sim.mapping_fixture import feed, make_tour
+
+TABLE = {'floors': [{'index': 0, 'pressure_pa': 101325.0}, {'index': 1, 'pressure_pa': 101277.0}]}
+
+
+@pytest.fixture(scope='module')
+def mapper() -> BuildingMapper:
+    m = BuildingMapper()
+    feed(m, make_tour(scan_rate_hz=4.0, speed_mps=2.0, seed=5))
+    return m
+
+
+def _snapshot(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+def test_save_writes_nav2_maps_building_yaml_rmf_export_and_picture(
+    mapper: BuildingMapper, tmp_path: Path
+) -> None:
+    path = mapper.save(tmp_path / 'b', floor_table=TABLE)
+    out = path.parent
+    assert path.name == 'building.yaml'
+    for label in ('L0', 'L1', 'L2'):
+        meta = yaml.safe_load((out / f'{label}.yaml').read_text())
+        assert set(meta) == {
+            'image',
+            'mode',
+            'resolution',
+            'origin',
+            'negate',
+            'occupied_thresh',
+            'free_thresh',
+        }
+        assert meta['mode'] == 'trinary' and meta['negate'] == 0
+        # 0.196, not 0.25: unknown pixels (205, occ 0.196) must not load as free in Nav2.
+        assert (meta['occupied_thresh'], meta['free_thresh']) == (0.65, 0.196)
+        occ = 1.0 - np.array([0, 205, 254]) / 255.0  # map_server's trinary rule
+        assert occ[0] > meta['occupied_thresh']
+        assert meta['free_thresh'] <= occ[1] <= meta['occupied_thresh']
+        assert occ[2] < meta['free_thresh']
+        assert len(meta['origin']) == 3 and meta['origin'][2] == 0.0
+        img = decode_pgm((out / meta['image']).read_bytes())
+        assert set(np.unique(img).tolist()) == {0, 205, 254}
+        layer = mapper.floors[int(label[1:])].layer
+        tri = layer.trinary()
+        np.testing.assert_array_equal(img == 0, (tri == 100)[::-1])  # row 0 = top
+        np.testing.assert_array_equal(img == 254, (tri == 0)[::-1])
+        assert meta['origin'][:2] == pytest.approx(layer.origin_xy)
+        cv_img = cv2.imread(str(out / meta['image']), cv2.IMREAD_UNCHANGED)
+        np.testing.assert_array_equal(cv_img, img)  # a standard PGM other readers agree on
+    data = yaml.safe_load(path.read_text())
+    assert [f['label'] for f in data['floors']] == ['L0', 'L1', 'L2']
+    assert [f['elevation_m'] for f in data['floors']] == pytest.approx([0.0, 4.0, 7.5], abs=0.1)
+    assert sorted(tuple(link['floors']) for link in data['elevator_links']) == [(0, 1), (1, 2)]
+    assert data['floor_table'] == TABLE
+    rmf = yaml.safe_load((out / data['open_rmf']).read_text())
+    assert rmf['coordinate_system'] == 'reference_image'
+    assert set(rmf['levels']) == {'L0', 'L1', 'L2'}
+    for label, level in rmf['levels'].items():
+        assert (out / level['drawing']['filename']).is_file()
+        assert level['measurements'][0][2]['distance'][0] == 3
+        assert level['elevation'] == pytest.approx(
+            mapper.floors[int(label[1:])].elevation_m, abs=1e-3
+        )
+    assert len(rmf['lifts']) == 2
+    for lift in rmf['lifts'].values():
+        assert {'x', 'y', 'yaw', 'width', 'depth', 'reference_floor_name', 'level_doors'} <= set(
+            lift
+        )
+        assert len(lift['level_doors']) == 2
+    picture = cv2.imread(str(out / data['picture']))
+    assert picture is not None and picture.shape[1] > picture.shape[0]
+    assert not [p for p in out.iterdir() if p.name.endswith('.tmp')]
+
+
+def test_load_reproduces_the_same_layers_links_and_table(
+    mapper: BuildingMapper, tmp_path: Path
+) -> None:
+    mapper.save(tmp_path, floor_table=TABLE)
+    back = BuildingMapper.load(tmp_path / 'building.yaml')
+    assert sorted(back.floors) == sorted(mapper.floors)
+    for index, fl in mapper.floors.items():
+        got = back.floors[index]
+        np.testing.assert_array_equal(got.layer.logodds, fl.layer.logodds)
+        assert got.layer.cell_offset == fl.layer.cell_offset
+        assert got.elevation_m == pytest.approx(fl.elevation_m, abs=1e-4)
+    assert len(back.links) == len(mapper.links)
+    for a, b in zip(back.links, mapper.links, strict=True):
+        assert a.floors == b.floors and a.rides == b.rides
+        for f in a.floors:
+            assert a.positions[f] == pytest.approx(b.positions[f], abs=1e-4)
+    assert back.floor_table == TABLE
+    # Saving the reloaded building gives identical files (nothing is lost on the way).
+    again = back.save(tmp_path / 'again')
+    for name in ('building.yaml', 'L1.pgm', 'L1.yaml', 'building.building.yaml'):
+        assert (again.parent / name).read_bytes() == (tmp_path / name).read_bytes(), name
+
+
+def test_load_falls_back_to_the_nav2_map_without_the_lossless_layer(
+    mapper: BuildingMapper, tmp_path: Path
+) -> None:
+    mapper.save(tmp_path)
+    (tmp_path / 'L2.npz').unlink()
+    back = load_building(tmp_path)
+    np.testing.assert_array_equal(back.floors[2].layer.trinary(), mapper.floors[2].layer.trinary())
+    assert back.floors[2].layer.cell_offset == mapper.floors[2].layer.cell_offset
+
+
+def test_a_failed_save_raises_map_file_error_and_keeps_the_old_files(
+    mapper: BuildingMapper, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mapper.save(tmp_path)
+    before = _snapshot(tmp_path)
+    real_fsync = os.fsync
+    calls = {'n': 0}
+
+    def disk_full_on_fifth_file(fd: int) -> None:
+        calls['n'] += 1
+        if calls['n'] == 5:
+            raise OSError(errno.ENOSPC, 'No space left on device')
+        real_fsync(fd)
+
+    monkeypatch.setattr(building_files.os, 'fsync', disk_full_on_fifth_file)
+    mapper.floors[0].layer.logodds[:] = 0.0  # the building changed since the last save
+    with pytest.raises(MapFileError, match='No space left'):
+        mapper.save(tmp_path)
+    monkeypatch.undo()
+    assert _snapshot(tmp_path) == before  # old files intact, no temporaries left over
+    assert load_building(tmp_path).floors[0].layer.occupied_mask().any()
+
+
+def test_an_unwritable_directory_raises_map_file_error(
+    mapper: BuildingMapper, tmp_path: Path
+) -> None:
+    blocker = tmp_path / 'not_a_dir'
+    blocker.write_text('x')
+    with pytest.raises(MapFileError):
+        mapper.save(blocker / 'building')
+    if os.geteuid() != 0:  # root ignores permissions
+        ro = tmp_path / 'ro'
+        ro.mkdir()
+        ro.chmod(0o555)
+        with pytest.raises(MapFileError):
+            mapper.save(ro)
+        assert list(ro.iterdir()) == []
+
+
+def test_corrupt_building_files_raise_map_file_error(tmp_path: Path) -> None:
+    (tmp_path / 'building.yaml').write_text('floors: [ {index: 0, map: missing.yaml} ]\n')
+    with pytest.raises(MapFileError):
+        load_building(tmp_path / 'building.yaml')
+    (tmp_path / 'building.yaml').write_text(': not yaml [')
+    with pytest.raises(MapFileError):
+        load_building(tmp_path / 'building.yaml')
+    with pytest.raises(MapFileError):
+        load_building(tmp_path / 'nope.yaml')

@@ -1,0 +1,135 @@
+"""OccupancyLayer: raster integration of scans, growth, thresholds."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from multifloor_slam.core.occupancy_layer import LayerParams, OccupancyLayer
+from multifloor_slam.core.scan_geometry import scan_points, transform_points
+from multifloor_slam.errors import ConfigError
+from multifloor_slam.sim.mapping_fixture import raycast
+
+BEAMS = 360
+ANGLE_MIN = -math.pi
+INC = 2 * math.pi / BEAMS
+
+
+def _room(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    return np.array(
+        [[x0, y0, x1, y0], [x1, y0, x1, y1], [x1, y1, x0, y1], [x0, y1, x0, y0]], np.float64
+    )
+
+
+def _integrate(layer: OccupancyLayer, segs: np.ndarray, pose, range_max: float = 20.0) -> None:
+    angles = ANGLE_MIN + INC * np.arange(BEAMS)
+    ranges = raycast(segs, pose, angles, range_max)
+    pts = scan_points(ranges, ANGLE_MIN, INC, 0.05, range_max)
+    layer.integrate(pose[:2], transform_points(pts.free_xy, pose), pts.hit, pts.full_circle)
+
+
+def _cell(layer: OccupancyLayer, x: float, y: float) -> float:
+    res = layer.resolution
+    r0, c0 = layer.cell_offset
+    r, c = math.floor(y / res) - r0, math.floor(x / res) - c0
+    h, w = layer.shape
+    return float(layer.logodds[r, c]) if 0 <= r < h and 0 <= c < w else 0.0
+
+
+def _near_max(layer: OccupancyLayer, x: float, y: float) -> float:
+    res = layer.resolution
+    return max(_cell(layer, x + dx * res, y + dy * res) for dx in (-1, 0, 1) for dy in (-1, 0, 1))
+
+
+def test_scan_in_a_room_marks_walls_occupied_inside_free_and_outside_unknown() -> None:
+    layer = OccupancyLayer()
+    segs = _room(-2.0, -1.5, 3.0, 2.5)
+    for x in (0.0, 0.5, 1.0):
+        _integrate(layer, segs, (x, 0.2, 0.3))
+    occ, free = layer.occupied_mask(), layer.free_mask()
+    th_occ, th_free = layer.params.l_occupied, layer.params.l_free_thresh
+    assert _near_max(layer, 1.02, -1.5) > th_occ  # south wall
+    assert _near_max(layer, 3.0, 0.73) > th_occ  # east wall
+    assert _cell(layer, 0.5, 1.0) < th_free
+    assert _cell(layer, -1.0, -1.0) < th_free
+    assert _cell(layer, 3.6, 0.0) == 0.0  # behind the wall: never observed
+    # Every occupied cell lies on the room's outline (within one cell).
+    res = layer.resolution
+    rows, cols = np.nonzero(occ)
+    r0, c0 = layer.cell_offset
+    x = (cols + c0 + 0.5) * res
+    y = (rows + r0 + 0.5) * res
+    d = np.minimum.reduce([np.abs(x + 2.0), np.abs(x - 3.0), np.abs(y + 1.5), np.abs(y - 2.5)])
+    assert d.max() <= 1.5 * res
+    assert free.sum() > 0.8 * (5.0 * 4.0) / res**2
+    tri = layer.trinary()
+    assert set(np.unique(tri).tolist()) == {-1, 0, 100}
+
+
+def test_grid_grows_in_every_direction_and_keeps_what_it_had() -> None:
+    layer = OccupancyLayer(LayerParams(chunk_cells=16))
+    segs = _room(-1.0, -1.0, 1.0, 1.0)
+    _integrate(layer, segs, (0.0, 0.0, 0.0))
+    before = layer.logodds.copy()
+    before_off = layer.cell_offset
+    far = _room(-41.0, -31.0, -39.0, -29.0)
+    _integrate(layer, far, (-40.0, -30.0, 1.0))
+    r0, c0 = layer.cell_offset
+    assert r0 < before_off[0] and c0 < before_off[1]
+    dr, dc = before_off[0] - r0, before_off[1] - c0
+    h, w = before.shape
+    np.testing.assert_array_equal(layer.logodds[dr : dr + h, dc : dc + w], before)
+    assert _near_max(layer, -41.0, -30.0) > layer.params.l_occupied
+    assert r0 % 16 == 0 and c0 % 16 == 0
+
+
+def test_no_return_beams_clear_up_to_range_max_and_nan_beams_are_ignored() -> None:
+    layer = OccupancyLayer()
+    ranges = np.full(BEAMS, np.inf)
+    ranges[:90] = np.nan
+    for _ in range(4):
+        pts = scan_points(ranges, ANGLE_MIN, INC, 0.1, 4.0)
+        layer.integrate((0.0, 0.0), pts.free_xy, pts.hit, pts.full_circle)
+    assert not layer.occupied_mask().any()
+    assert _cell(layer, 3.5, 0.0) < layer.params.l_free_thresh  # beam at 0 rad
+    assert _cell(layer, -0.2, -3.0) == 0.0  # beams from -pi to -pi/2 were NaN
+
+
+def test_log_odds_are_clamped_so_a_removed_wall_is_unlearnt() -> None:
+    p = LayerParams()
+    layer = OccupancyLayer(p)
+    wall = _room(-2.0, -2.0, 2.0, 2.0)
+    inner = np.vstack([wall, [[1.0, -2.0, 1.0, 2.0]]])
+    for _ in range(50):
+        _integrate(layer, inner, (0.0, 0.0, 0.0))
+    assert layer.logodds.max() <= p.l_max + 1e-6
+    assert _near_max(layer, 1.0, 0.0) > p.l_occupied
+    for _ in range(15):
+        _integrate(layer, wall, (0.0, 0.0, 0.0))
+    assert layer.logodds.min() >= p.l_min - 1e-6
+    assert _near_max(layer, 1.0, 0.0) < p.l_free_thresh
+
+
+def test_thin_wall_seen_at_grazing_angles_stays_occupied() -> None:
+    layer = OccupancyLayer()
+    segs = np.vstack([_room(0.0, 0.0, 20.0, 6.0), [[2.0, 3.0, 18.0, 3.0]]])
+    for x in np.arange(1.0, 19.0, 0.25):
+        _integrate(layer, segs, (float(x), 1.0, 0.0))
+        _integrate(layer, segs, (float(x), 5.0, 0.0))
+    res = layer.resolution
+    row = math.floor(3.0 / res) - layer.cell_offset[0]
+    c0 = layer.cell_offset[1]
+    cols = np.arange(math.floor(2.5 / res), math.floor(17.5 / res)) - c0
+    band = layer.occupied_mask()[row - 1 : row + 1, cols].any(axis=0)
+    assert band.mean() > 0.98
+
+
+def test_invalid_params_are_rejected() -> None:
+    with pytest.raises(ConfigError):
+        LayerParams(resolution=0.0)
+    with pytest.raises(ConfigError):
+        LayerParams(free_thresh=0.7, occupied_thresh=0.6)
+    with pytest.raises(ConfigError):
+        LayerParams(l_free=0.1)
