@@ -251,3 +251,5 @@ def test_config_file_lists_every_parameter_with_its_default() -> None:
         for f in dataclasses.fields(c)
     }
     assert section == defaults
+    for name, value in section.items():
+        assert type(value) is type(defaults[name]), name  # ROS parameters are strictly typed
