@@ -157,3 +157,26 @@ def test_shipped_model_finds_elevators_in_unseen_scenes(tmp_path: Path) -> None:
     per_class = dict(zip(CLASSES, (float(v) for v in metrics.box.ap50), strict=False))
     print(f'\nmAP50 on 40 fresh scenes (seed {FRESH_SEED}): {map50:.3f}; per class {per_class}')
     assert map50 >= MAP50_FLOOR
+
+
+def test_default_model_path_prefers_the_installed_share(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    prefix = tmp_path / 'install'
+    index = prefix / 'share' / 'ament_index' / 'resource_index' / 'packages'
+    index.mkdir(parents=True)
+    (index / 'multifloor_slam').write_text('')
+    models = prefix / 'share' / 'multifloor_slam' / 'models'
+    models.mkdir(parents=True)
+    (models / 'elevator_yolo.pt').write_bytes(b'x')
+    probe = (
+        'from multifloor_slam.core.elevator_detector import default_model_path as p; print(p())'
+    )
+    env = {**os.environ, 'AMENT_PREFIX_PATH': str(prefix)}
+    env['PYTHONPATH'] = str(Path(__file__).resolve().parents[2])
+    out = subprocess.run([sys.executable, '-c', probe], env=env, capture_output=True, text=True)
+    assert Path(out.stdout.strip()) == models / 'elevator_yolo.pt', out.stderr
+    env['AMENT_PREFIX_PATH'] = str(tmp_path / 'elsewhere')
+    out = subprocess.run([sys.executable, '-c', probe], env=env, capture_output=True, text=True)
+    assert Path(out.stdout.strip()) == default_model_path(), out.stderr
