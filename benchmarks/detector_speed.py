@@ -63,7 +63,13 @@ def bench_core(args: argparse.Namespace, frames: list[np.ndarray]) -> list[tuple
     from multifloor_slam.core.elevator_detector import DetectorParams, ElevatorDetector
 
     det = ElevatorDetector(
-        DetectorParams(model_path=args.model, device=args.device, imgsz=args.imgsz, half=True)
+        DetectorParams(
+            model_path=args.model,
+            device=args.device,
+            imgsz=args.imgsz,
+            half=True,
+            cpu_threads=args.threads,
+        )
     )
     sync = torch.cuda.synchronize if det.device.startswith('cuda') else (lambda: None)
     x = det._prepare([frames[0]])
@@ -133,6 +139,7 @@ def bench_node(args: argparse.Namespace, frames: list[np.ndarray]) -> tuple[list
         Parameter('imgsz', value=args.imgsz),
         Parameter('model_path', value=args.model),
         Parameter('publish_debug_image', value=False),
+        Parameter('cpu_threads', value=args.threads),
     ]
     node = ElevatorDetectorNode(parameter_overrides=params)
     bench = Node('detector_bench')
@@ -208,6 +215,7 @@ def main() -> None:
     ap.add_argument('--imgsz', type=int, default=320)
     ap.add_argument('--model', default='', help='weights (default: the shipped model)')
     ap.add_argument('--reps', type=int, default=60)
+    ap.add_argument('--threads', type=int, default=0, help='torch CPU threads (0 = cores - 1)')
     ap.add_argument('--batch', type=int, default=8)
     ap.add_argument('--rate', type=float, default=30.0, help='camera rate for the throughput row')
     ap.add_argument('--seconds', type=float, default=5.0)

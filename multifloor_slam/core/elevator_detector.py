@@ -174,7 +174,7 @@ class ElevatorDetector:
         self.names: dict[int, str] = {int(k): str(v) for k, v in names.items()}
         self._torch = torch
         self._yolo = yolo
-        net = net.fuse() if hasattr(net, 'fuse') else net
+        net = net.fuse(verbose=False) if hasattr(net, 'fuse') else net
         net = net.to(self.device).eval()
         self._net = net.half() if self.half else net.float()
         self.stride = max(int(self._net.stride.max()), 32) if hasattr(self._net, 'stride') else 32
@@ -185,7 +185,8 @@ class ElevatorDetector:
         self._letterbox_cls = LetterBox
         self._nms = nms.non_max_suppression
         self._scale_boxes = ops.scale_boxes
-        self.detect(np.zeros((self.params.imgsz, self.params.imgsz, 3), np.uint8))
+        for shape in ((480, 640, 3), (self.params.imgsz, self.params.imgsz, 3)):
+            self.detect(np.zeros(shape, np.uint8))  # warm-up: allocations and kernel choice
 
     def _prepare(self, images: list[np.ndarray]) -> Any:
         same = len({im.shape for im in images}) == 1
@@ -223,12 +224,14 @@ class ElevatorDetector:
                 max_det=self.params.max_det,
                 end2end=self._end2end,
             )
+            rows_per_image = []
+            for det, im in zip(out, bgr, strict=True):
+                det = det[:, :6]
+                if len(det):
+                    det[:, :4] = self._scale_boxes(x.shape[2:], det[:, :4], im.shape)
+                rows_per_image.append(det.float().cpu().numpy())
         results = []
-        for det, im in zip(out, bgr, strict=True):
-            det = det[:, :6]
-            if len(det):
-                det[:, :4] = self._scale_boxes(x.shape[2:], det[:, :4], im.shape)
-            rows = det.float().cpu().numpy()
+        for rows in rows_per_image:
             results.append(
                 [
                     Detection(

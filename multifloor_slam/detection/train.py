@@ -149,6 +149,7 @@ def train(params: TrainParams) -> Path:
     os.close(fd)
     shutil.copyfile(best, tmp)
     strip_optimizer(tmp)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, final)
     LOG.info('weights written to %s', final)
     return final
