@@ -9,8 +9,10 @@ size 1 on a GPU and costs several milliseconds on a CPU. On CUDA the network run
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,18 @@ def default_model_path() -> Path:
     except Exception:
         pass
     return Path(__file__).resolve().parents[2] / 'models' / MODEL_FILE
+
+
+def import_yolo() -> Any:
+    """Import Ultralytics offline, keeping its first-run banner off stdout.
+
+    A fresh machine's first import prints "Creating new Ultralytics Settings ..." to stdout,
+    which would corrupt the JSON lines of ``multifloor-slam detect``.
+    """
+    os.environ.setdefault('YOLO_OFFLINE', '1')
+    with contextlib.redirect_stdout(sys.stderr):
+        from ultralytics import YOLO
+    return YOLO
 
 
 def resolve_device(device: str) -> str:
@@ -148,9 +162,9 @@ class ElevatorDetector:
         if not path.is_file():
             msg = f'elevator model not found: {path} (set model_path to a YOLO .pt file)'
             raise ModelError(msg)
-        os.environ.setdefault('YOLO_OFFLINE', '1')
         import torch
-        from ultralytics import YOLO
+
+        YOLO = import_yolo()  # noqa: N806 - the class, as Ultralytics names it
 
         try:
             yolo = YOLO(str(path), task='detect')

@@ -97,8 +97,9 @@ def train(params: TrainParams) -> Path:
         ConfigError: invalid parameters.
         ModelError: Ultralytics failed to build or train the model.
     """
-    os.environ.setdefault('YOLO_OFFLINE', '1')
-    from ultralytics import YOLO
+    from multifloor_slam.core.elevator_detector import import_yolo
+
+    YOLO = import_yolo()  # noqa: N806 - the class, as Ultralytics names it
 
     out = Path(params.out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
