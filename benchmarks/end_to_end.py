@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 
 def _process(bag: str, out: str, detector: str, queue: mp.Queue) -> None:
     from multifloor_slam.core.building_map import BuildingMapper
@@ -34,7 +36,7 @@ def _process(bag: str, out: str, detector: str, queue: mp.Queue) -> None:
 
     mapper = BuildingMapper.load(Path(report.building_yaml))
     acc = floor_accuracy(report.floor_trace, report.rides, truth)
-    scores = [{'label': k, **v} for k, v in score_building(mapper, truth).items()]
+    scores = [{'label': k, **v} for k, v in score_building(mapper, truth, acc.mapping).items()]
     queue.put(
         {
             'realtime': report.realtime_factor,
@@ -44,6 +46,8 @@ def _process(bag: str, out: str, detector: str, queue: mp.Queue) -> None:
             'parked_correct': acc.parked_time_correct,
             'rides': f'{acc.rides_correct}/{acc.rides_true}',
             'false_rides': acc.false_rides,
+            'renumbered': acc.renumbered,
+            'merged': acc.merged,
             'floors_found': len(report.floors),
             'scores': scores,
             'stage_s': report.stage_seconds,
@@ -75,11 +79,10 @@ def main() -> int:
     rows = []
     for n in args.floors:
         sim_dir = root / f'floors_{n}'
-        t0 = time.perf_counter()
-        result = simulate(SimConfig(floors=n, seed=args.seed, compressed=True), sim_dir)
-        print(
-            f'simulated {n} floors in {time.perf_counter() - t0:.0f} s: {result}', file=sys.stderr
-        )
+        if not (sim_dir / 'bag' / 'metadata.yaml').exists():
+            t0 = time.perf_counter()
+            simulate(SimConfig(floors=n, seed=args.seed, compressed=True), sim_dir)
+            print(f'simulated {n} floors in {time.perf_counter() - t0:.0f} s', file=sys.stderr)
         bag = sim_dir / 'bag'
         modes = ['off'] if args.no_detector else ['off', 'run']
         for mode in modes:
@@ -90,19 +93,20 @@ def main() -> int:
     print()
     print(
         '| floors | detector | bag s | x real time | peak MB | parked on right floor '
-        '| rides right | false rides | min occ IoU | min free IoU | max contamination '
-        '| max link err m |'
+        '| rides right | false rides | floors renumbered | min occ IoU | min free IoU '
+        '| max contamination | max link err m |'
     )
-    print('|---|---|---|---|---|---|---|---|---|---|---|---|')
+    print('|---|---|---|---|---|---|---|---|---|---|---|---|---|')
     for n, mode, r in rows:
         s = r['scores']
         print(
             f'| {n} | {"YOLO every frame" if mode == "run" else "off"} | {r["duration_s"]:.0f} '
             f'| {r["realtime"]:.1f} | {r["peak_mb"]:.0f} | {100 * r["parked_correct"]:.2f} % '
-            f'| {r["rides"]} | {r["false_rides"]} '
-            f'| {min(x["occupied_iou"] for x in s):.3f} | {min(x["free_iou"] for x in s):.3f} '
-            f'| {100 * max(x["contamination"] for x in s):.2f} % '
-            f'| {max(x["link_error_m"] for x in s):.2f} |'
+            f'| {r["rides"]} | {r["false_rides"]} | {r["renumbered"]} '
+            f'| {np.nanmin([x["occupied_iou"] for x in s]):.3f} '
+            f'| {np.nanmin([x["free_iou"] for x in s]):.3f} '
+            f'| {100 * np.nanmax([x["contamination"] for x in s]):.2f} % '
+            f'| {np.nanmax([x["link_error_m"] for x in s]):.2f} |'
         )
     print()
     print('Per floor (detector off):')

@@ -94,8 +94,10 @@ def _print_scores(report: object, truth_dir: Path) -> None:
         f'  rides right: {acc.rides_correct}/{acc.rides_true}, false rides: {acc.false_rides}, '
         f'parked time on the right floor: {100 * acc.parked_time_correct:.2f} %'
     )
+    if acc.renumbered:
+        print(f'  numbered unlike the building (estimated -> true floor): {acc.mapping}')
     mapper = BuildingMapper.load(Path(report.building_yaml))  # type: ignore[attr-defined]
-    for label, sc in score_building(mapper, truth).items():
+    for label, sc in score_building(mapper, truth, acc.mapping).items():
         print(
             f'  {label:>4}: occupied IoU {sc["occupied_iou"]:.3f}, free IoU {sc["free_iou"]:.3f}, '
             f'contamination {100 * sc["contamination"]:.2f} %, '

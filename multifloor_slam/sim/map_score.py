@@ -34,7 +34,9 @@ def place(
     return out
 
 
-def score_building(mapper: Any, gt: Any) -> dict[str, dict[str, float]]:
+def score_building(
+    mapper: Any, gt: Any, truth_floor: dict[int, int] | None = None
+) -> dict[str, dict[str, float]]:
     """Score a mapper's layers against the simulator's ground truth, per floor label.
 
     occupied IoU: a layer's occupied cell is right within one cell of a true wall cell; misses
@@ -44,14 +46,26 @@ def score_building(mapper: Any, gt: Any) -> dict[str, dict[str, float]]:
     wall of that floor (pose-noise smear included). contamination: the spurious cells that lie on
     another floor's walls or inside an elevator car. link error: distance from each link's car
     position on the floor to the nearest true elevator centre.
+
+    ``truth_floor`` maps an estimated floor index to the true one (see
+    :func:`multifloor_slam.sim.evaluate.floor_accuracy`); by default they are the same. A layer
+    with no true floor is reported with ``nan`` scores.
     """
-    out = {}
+    out: dict[str, dict[str, float]] = {}
     shafts = [(e['x'], e['y']) for e in gt.elevators]
-    labels = {fl.label for fl in mapper.floors.values()}
+    true_label = {int(f['index']): f['label'] for f in gt.floors}
+    labels = set(true_label.values())
     for index, fl in sorted(mapper.floors.items()):
+        label = true_label.get((truth_floor or {}).get(index, index))
+        if label is None:
+            out[fl.label] = dict.fromkeys(
+                ('occupied_iou', 'free_iou', 'spurious', 'contamination', 'link_error_m'),
+                float('nan'),
+            )
+            continue
         layer = fl.layer
-        meta = yaml.safe_load(gt.map_yaml(fl.label).read_text())
-        img = decode_pgm((gt.map_yaml(fl.label).parent / meta['image']).read_bytes())[::-1]
+        meta = yaml.safe_load(gt.map_yaml(label).read_text())
+        img = decode_pgm((gt.map_yaml(label).parent / meta['image']).read_bytes())[::-1]
         res = float(meta['resolution'])
         if abs(res - layer.resolution) > 1e-9:
             raise ValueError('score at the simulator resolution (MapperParams.resolution)')
@@ -62,7 +76,7 @@ def score_building(mapper: Any, gt: Any) -> dict[str, dict[str, float]]:
         occ, free = layer.occupied_mask(), layer.free_mask()
         g_occ_d = _dilate(g_occ)
         other = np.zeros(shape, bool)
-        for lab in labels - {fl.label}:
+        for lab in labels - {label}:
             om = yaml.safe_load(gt.map_yaml(lab).read_text())
             oimg = decode_pgm((gt.map_yaml(lab).parent / om['image']).read_bytes())[::-1]
             o_off = (round(om['origin'][1] / res), round(om['origin'][0] / res))
