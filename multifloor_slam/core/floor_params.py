@@ -25,6 +25,8 @@ PARAM_DESCRIPTIONS: dict[str, str] = {
     'stop_window_max_s': 'longest window (s) the stop test may grow to on noisy sensors',
     'stop_min_samples': 'fewest samples in the stop window (1 Hz phones: 3 samples = 2 s)',
     'stop_rate_pa_s': 'a ride ends when the pressure rate stays below this (Pa/s)',
+    'stop_rate_fraction': 'a fast car is stopped below this fraction of its mean ride rate',
+    'stop_rate_max_pa_s': 'upper bound (Pa/s) of that ride-scaled stop rate',
     'stop_noise_sigmas': 'the stop window grows until the rate noise is this many times smaller',
     'pre_window_s': 'stationary window (s) before a ride whose median is the start level',
     'post_window_s': 'window (s) after a ride that re-checks the floor and refines the table',
@@ -80,6 +82,8 @@ class FloorEstimatorParams:
     stop_window_max_s: float = 6.0
     stop_min_samples: int = 3
     stop_rate_pa_s: float = 1.5
+    stop_rate_fraction: float = 0.2
+    stop_rate_max_pa_s: float = 4.0
     stop_noise_sigmas: float = 3.0
     pre_window_s: float = 60.0
     post_window_s: float = 60.0

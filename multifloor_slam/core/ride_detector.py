@@ -239,13 +239,26 @@ class RideDetector:
                 slope = min(max(slope, -bound), bound)
         return _median([y + slope * (t_ref - t) for t, y in window])
 
-    def _stop_span_for(self, noise: float) -> float:
+    def _stop_rate(self, t: float, y: float) -> float:
+        """Rate (Pa/s) below which the car counts as stopped, scaled by how fast it moved.
+
+        A car never creeps mid-ride: it moves at full speed until it brakes. The episode's mean
+        rate so far (a lower bound of its cruise rate) therefore sets how slow "stopped" must
+        be; a slow car keeps the strict ``stop_rate_pa_s``, a fast one is judged sooner.
+        """
+        p = self._p
+        mean_rate = abs(y - self._p_before) / max(t - self._t_start, 1e-3)
+        cap = max(p.stop_rate_max_pa_s, p.stop_rate_pa_s)
+        return min(max(p.stop_rate_pa_s, p.stop_rate_fraction * mean_rate), cap)
+
+    def _stop_span_for(self, noise: float, rate: float | None = None) -> float:
         """Shortest stop window whose slope noise is stop_noise_sigmas below the stop rate.
 
         The running-median outputs are correlated, so the slope noise is that of a regression
         on the raw samples (``noise`` is the raw RMS), a little worse for the median.
         """
-        target = self._p.stop_rate_pa_s / self._p.stop_noise_sigmas
+        rate = self._p.stop_rate_pa_s if rate is None else rate
+        target = rate / self._p.stop_noise_sigmas
         dt = max(1e-3, self._dt_estimate())
         span = self._p.stop_window_s
         while span < self._p.stop_window_max_s:
@@ -266,6 +279,11 @@ class RideDetector:
             self._close(t)
             self._anchor = level.pressure_pa
             return None
+        stop_rate = self._stop_rate(t, level.pressure_pa)
+        if stop_rate > self._p.stop_rate_pa_s:
+            self._stop_span = self._stop_span_for(level.noise_pa, stop_rate)
+        else:
+            self._stop_span = self._stop_span_for(level.noise_pa)
         lo = t - self._stop_span
         ts, ps = self._ep_t, self._ep_p
         n = 0
@@ -284,7 +302,7 @@ class RideDetector:
         if sxx <= 0.0:
             return None
         slope = sum((a - mt) * (b - mp) for a, b in zip(wt, wp, strict=True)) / sxx
-        if abs(slope) > self._p.stop_rate_pa_s:
+        if abs(slope) > stop_rate:
             return None
         # A step inside the window (a door or HVAC step during a slow ride) can cancel the
         # slope; a flat window also has residuals at the noise level.

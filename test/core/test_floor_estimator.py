@@ -111,6 +111,28 @@ def test_eight_hours_parked_in_a_storm_with_doors_never_changes_floor() -> None:
     assert trace.stats['small_steps'] > 50  # the door steps were seen and rejected
 
 
+@pytest.mark.parametrize(
+    ('case', 'max_delay_s'),
+    [('fast car 6 m/s, 50 Hz noisy', 1.5), ('storm drift 200 Pa/h, doors, spikes, 10 Hz', 1.5)],
+)
+def test_a_fast_ride_is_published_soon_after_the_car_stops(case: str, max_delay_s: float) -> None:
+    """The stop test scales with the ride's rate: a fast car is judged stopped sooner.
+
+    Delays are in simulated time (car stop to the first floor change), not wall-clock time.
+    """
+    kin, noise = CASES[case]
+    sc = simulate_rides(TOWER, VISITS, 30.0, kin, noise, np.random.default_rng(11))
+    trace, _events, _ = estimate_floors(sc.t, sc.pressure_pa)
+    delays = []
+    for ride in sc.rides:
+        i0 = int(np.searchsorted(trace.t, ride.t_start))
+        changed = np.nonzero(trace.floor[i0:] != trace.floor[i0 - 1])[0]
+        assert changed.size, ride
+        delays.append(trace.t[i0 + changed[0]] - ride.t_stop)
+    assert max(delays) <= max_delay_s, delays
+    _assert_same_floors(sc, _floor_after_each_ride(sc, trace.t, trace.floor))
+
+
 def test_bad_input_is_counted_and_never_changes_the_floor() -> None:
     kin, noise = CASES['slow car 0.3 m/s, 25 Hz MEMS']
     building = Building.from_storeys([3.2, 3.4])
