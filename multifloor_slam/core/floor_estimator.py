@@ -79,6 +79,7 @@ class _Decision:
     confidence: float
     new_floor: bool
     learn: bool
+    deferred: bool = False  # a stepwise step held back for stepwise_hold_s
 
 
 def scale_height_m(temperature_c: float) -> float:
@@ -117,6 +118,7 @@ class FloorEstimator:
         self._temperature = params.default_temperature_c
         self._n_temperature = 0
         self._level: float | None = None
+        self._t = -math.inf
         self._decisions: dict[float, _Decision] = {}
         self._last_decision: _Decision | None = None
         self._elevator: tuple[float, str, float] | None = None
@@ -168,6 +170,7 @@ class FloorEstimator:
         """Feed one sample (stamp in s, pressure in Pa, optional temperature in C)."""
         if temperature_c is not None:
             self._update_temperature(temperature_c)
+        self._t = t
         level, gap = self._filter.push(t, pressure_pa)
         if gap > 0.0:
             self._detector.on_gap(t - gap, gap)
@@ -267,7 +270,6 @@ class FloorEstimator:
             and (
                 step.transition_s < abrupt
                 or (step.sample_interval_s <= 0.6 and step.jump_fraction > p.max_jump_fraction)
-                or step.plateau_s >= p.max_plateau_s
             )
         ) or ((quick or step.jump_fraction > p.max_jump_fraction) and abs(dz) < p.jumpy_min_step_m)
         if check_shape and door_like and not self._reverts_last_ride(cur, dz, step):
@@ -320,6 +322,15 @@ class FloorEstimator:
         elif no_elev > 0.0:
             conf *= 1.0 - (1.0 - p.no_elevator_confidence_factor) * no_elev
         return kind, to, min(1.0, max(0.0, conf)), dz
+
+    def _stepwise(self, step: Step, dz: float) -> bool:
+        """A smaller step made of jumps with a flat stretch half-way (door steps or ride+door)."""
+        p = self._p
+        return (
+            abs(dz) < p.abrupt_max_step_m
+            and step.plateau_s >= p.max_plateau_s
+            and step.jump_fraction >= p.plateau_min_jump_fraction
+        )
 
     def _reverts_last_ride(self, cur: int, dz: float, step: Step) -> bool:
         """Does ``step`` lead straight back to where the last ride started, soon after it?
@@ -398,6 +409,12 @@ class FloorEstimator:
             # hide part of a real floor change.
             self._remember(_Decision(step, cur, cur, self._confidence, False, False))
             return None
+        if to != cur and self._stepwise(step, dz) and not self._reverts_last_ride(cur, dz, step):
+            # Two door steps in a row, or a short ride next to one door step: both stand still
+            # half-way. Door steps return within seconds, a floor stays: publish only if the
+            # re-check after stepwise_hold_s still sees the floor change.
+            self._remember(_Decision(step, cur, cur, self._confidence, False, False, True))
+            return None
         self._counts['rides'] += 1
         if step.gap_s > 0.0:
             self._counts['gap_rides'] += 1
@@ -414,6 +431,8 @@ class FloorEstimator:
         d = self._decisions.get(refined.t_decided)
         if d is None:
             return None
+        if d.deferred and not refined.final and self._t < d.step.t_stop + self._p.stepwise_hold_s:
+            return None  # door steps may still return
         if refined.final:
             del self._decisions[refined.t_decided]
         table = self._table
@@ -426,7 +445,8 @@ class FloorEstimator:
         saw_car, no_elev = self._camera(refined)
         # A ride's shape was judged on the quick decision; a longer window re-measures its
         # size. A step refused for its shape stays refused.
-        shape = d.to_floor == d.from_floor
+        shape = d.to_floor == d.from_floor and not d.deferred
+        d.deferred = False
         kind, to, conf, dz = self._classify(d.from_floor, refined, saw_car, no_elev, shape)
         if kind == 'small':
             if d.to_floor == d.from_floor:

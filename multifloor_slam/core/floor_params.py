@@ -34,8 +34,10 @@ PARAM_DESCRIPTIONS: dict[str, str] = {
     'max_ride_s': 'a ride candidate longer than this (s) is abandoned (no floor change)',
     'min_transition_s': 'a smaller step faster than this (10-90 %, s) is a door/HVAC step',
     'max_jump_fraction': 'a smaller step made this much by two sample jumps (>= 2 Hz) is doors',
-    'max_plateau_s': 'a smaller step that stood still this long (s) half-way is door steps',
+    'max_plateau_s': 'a smaller step that stood still this long (s) half-way may be door steps',
     'jumpy_min_step_m': 'smallest step (m) accepted when its shape is jumpy (low sample rates)',
+    'plateau_min_jump_fraction': 'the plateau test needs at least this much of the step in jumps',
+    'stepwise_hold_s': 'such a stepwise step is published only if it still stands this long (s)',
     'abrupt_max_step_m': 'steps up to this height (m) may be rejected as abrupt door/HVAC steps',
     'min_step_m': 'smallest height change (m) accepted as a floor change',
     'snap_tolerance_frac': 'snap tolerance as a fraction of the local floor spacing',
@@ -93,6 +95,8 @@ class FloorEstimatorParams:
     min_transition_s: float = 1.0
     max_jump_fraction: float = 0.85
     max_plateau_s: float = 3.0
+    plateau_min_jump_fraction: float = 0.6
+    stepwise_hold_s: float = 25.0
     abrupt_max_step_m: float = 3.2
     jumpy_min_step_m: float = 2.6
     min_step_m: float = 2.0

@@ -379,7 +379,7 @@ class RideDetector:
         t, y = ts[seg], frac[seg]
         band = 0.05 + sigma / abs(delta)
         far = np.abs(y[None, :] - y[:, None]) > band
-        far |= np.tri(y.size, dtype=bool)  # only look forward (j > i)
+        far &= ~np.tri(y.size, dtype=bool)  # only look forward (j > i)
         far[:, -1] = True
         first_far = np.argmax(far, axis=1)
         ends = np.where(first_far == y.size - 1, y.size - 1, first_far - 1)

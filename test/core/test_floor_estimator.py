@@ -112,6 +112,29 @@ def test_eight_hours_parked_in_a_storm_with_doors_never_changes_floor() -> None:
 
 
 @pytest.mark.parametrize(
+    ('rate_hz', 'white_pa'), [(1.0, 2.0), (10.0, 1.0), (25.0, 0.5), (50.0, 5.0)]
+)
+@pytest.mark.parametrize('sign', [1.0, -1.0])
+def test_two_overlapping_door_steps_never_change_the_floor(
+    rate_hz: float, white_pa: float, sign: float
+) -> None:
+    """Two door steps in quick succession add up to a storey's pressure change (28 Pa).
+
+    They form a staircase with a flat stretch half-way, then return: never a floor change,
+    not even a transient one undone seconds later.
+    """
+    rng = np.random.default_rng(5)
+    noise = BarometerNoise(rate_hz, white_pa, wander_pa=1.0, drift_pa_per_h=100.0)
+    t, p = sample_barometer(np.array([0.0, 400.0]), np.zeros(2), noise, rng)
+    for start, length, size in ((120.0, 40.0, 14.0), (128.0, 10.0, 14.0), (250.0, 20.0, 13.0)):
+        p[(t >= start) & (t < start + length)] += sign * size
+    p[(t >= 262.0) & (t < 266.0)] += sign * 15.0
+    trace, events, _ = estimate_floors(t, p)
+    assert events == [] and set(trace.floor.tolist()) == {0}
+    assert trace.stats['small_steps'] >= 2
+
+
+@pytest.mark.parametrize(
     ('case', 'max_delay_s'),
     [('fast car 6 m/s, 50 Hz noisy', 1.5), ('storm drift 200 Pa/h, doors, spikes, 10 Hz', 1.5)],
 )
