@@ -27,6 +27,7 @@ from multifloor_slam.core.scan_geometry import (
     transform_points,
     wrap_angle,
 )
+from multifloor_slam.sim.map_score import place
 
 Segment = tuple[float, float, float, float]
 Pose = tuple[float, float, float]
@@ -441,18 +442,6 @@ def _cells_grid(cells: set[tuple[int, int]], offset: tuple[int, int], shape: tup
     return grid, outside
 
 
-def _shifted(mask: NDArray[np.bool_], src_offset, dst_offset, dst_shape) -> NDArray[np.bool_]:
-    """Copy a mask from one grid placement into another (cells outside are dropped)."""
-    out = np.zeros(dst_shape, bool)
-    dr, dc = src_offset[0] - dst_offset[0], src_offset[1] - dst_offset[1]
-    h, w = mask.shape
-    r0, c0 = max(0, dr), max(0, dc)
-    r1, c1 = min(dst_shape[0], dr + h), min(dst_shape[1], dc + w)
-    if r1 > r0 and c1 > c0:
-        out[r0:r1, c0:c1] = mask[r0 - dr : r1 - dr, c0 - dc : c1 - dc]
-    return out
-
-
 def evaluate(mapper: object, tour: Tour) -> dict[int, dict[str, float]]:
     """Per floor: occupied IoU (1-cell tolerance), free IoU, contamination, link error.
 
@@ -489,7 +478,7 @@ def evaluate(mapper: object, tour: Tour) -> dict[int, dict[str, float]]:
         ref = refs.get(index)
         free_iou = 0.0
         if ref is not None:
-            ref_free = _shifted(ref.free_mask(), ref.cell_offset, off, shape) & ~walls_d
+            ref_free = place(ref.free_mask(), ref.cell_offset, off, shape) & ~walls_d
             free = layer.free_mask() & ~walls_d
             union = int((ref_free | free).sum())
             free_iou = int((ref_free & free).sum()) / union if union else 0.0
