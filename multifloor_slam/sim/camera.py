@@ -93,6 +93,7 @@ class CameraScene:
         open_door: id of the elevator whose door on this floor is open ('' none).
         door_frac: how far that door is open (0-1).
         ride: number of the current elevator ride (seeds the car's looks; -1 none).
+        car_view: the car's interior fills the view (inside, or in the doorway facing in).
         seed: building seed (seeds the elevators' looks).
     """
 
@@ -111,6 +112,7 @@ class CameraScene:
     open_door: str = ''
     door_frac: float = 0.0
     ride: int = -1
+    car_view: bool = False
     seed: int = 0
 
 
@@ -140,7 +142,7 @@ def render_camera_view(scene_state: CameraScene, rng: np.random.Generator) -> ND
     s = scene_state
     m = s.model
     h, w = m.height, m.width
-    if s.inside_car:
+    if s.inside_car or s.car_view:
         img = _car_view(s, rng)
     else:
         img = _flat_view(s)

@@ -264,6 +264,16 @@ def _facades(
     return u_out, depth, e_out
 
 
+def _in_car_view(building: Building, traj: Trajectory, k: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """The camera looks at a car's interior: in the car, or in its doorway facing in."""
+    x, y = traj.x[k], traj.y[k]
+    out = traj.inside_car[k].copy()
+    for e in building.elevators:
+        doorway = (np.abs(x - e.x) < e.width / 2) & (y > e.door_y) & (y < e.y + e.depth / 2)
+        out |= doorway & (np.sin(traj.yaw[k]) > 0.5)
+    return out
+
+
 def camera_scenes(
     scene: Scene,
     traj: Trajectory,
@@ -292,6 +302,7 @@ def camera_scenes(
         elevator_mat = np.isin(hits.material, (Material.DOOR, Material.PANEL))
         offset = np.where(elevator_mat, offset, np.nan)
         fu, fdepth, fe = _facades(building, traj, k, rel, hits.dist)
+        car_view = _in_car_view(building, traj, k)
         for j, kk in enumerate(k):
             yield (
                 float(tb[j]),
@@ -311,6 +322,7 @@ def camera_scenes(
                     open_door=str(traj.open_door[kk]),
                     door_frac=float(traj.door_frac[kk]),
                     ride=int(ride_no[a + j]),
+                    car_view=bool(car_view[j]),
                     seed=int(building.seed),
                 ),
             )
