@@ -1,19 +1,31 @@
-"""A simple camera: one ray per image column, walls drawn by material (elevator doors, panels).
+"""The simulated camera: one ray per image column, elevators drawn with the detector's artwork.
 
 ``render_camera_view(scene_state, rng)`` is the one function that turns what the camera sees
-(per-column depth and material from the ray caster) into a BGR image. The detector's image
-generator can replace it without touching the simulator.
+(per-column depth and material from the ray caster) into a BGR image. Ordinary walls, clutter and
+floors are flat-shaded by material. Elevators use the procedural scene generator of the detector
+(:mod:`multifloor_slam.sim.elevator_scenes`), so that the shipped model recognises them:
+
+- a landing elevator in view is drawn by :func:`~multifloor_slam.sim.elevator_scenes.draw_elevator`
+  onto a frontal facade texture (door, frame, indicator, call panel; the doors open as far as the
+  tour says), which is mapped into the image in perspective: each column samples the facade at
+  its ray's offset along the wall, each row at the height its depth gives (the door is
+  ``DOOR_HEIGHT`` tall). Each (building, elevator, floor) keeps one look;
+- inside a car the whole view is the generator's car interior
+  (:func:`~multifloor_slam.sim.elevator_scenes.draw_car_inside`), one look per ride, with a small
+  per-frame shift and gain jitter.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from multifloor_slam.sim.building import Material
+from multifloor_slam.sim.building import ELEVATOR_DOOR, Material
+from multifloor_slam.sim.elevator_scenes import draw_car_inside, draw_elevator
 
 #: Camera mount height above the floor (m).
 CAMERA_HEIGHT = 1.0
@@ -21,6 +33,10 @@ CAMERA_HEIGHT = 1.0
 CEILING_HEIGHT = 2.6
 #: Elevator door leaf height (m).
 DOOR_HEIGHT = 2.1
+#: Half width of an elevator's landing facade (door, frame, call panel) along its wall (m).
+FACADE_HALF_WIDTH = 1.2
+#: Resolution of the facade texture (pixels per metre of wall).
+FACADE_PX_PER_M = 150.0
 
 # BGR base colours per material.
 _COLOURS = np.zeros((256, 3), np.float32)
@@ -69,6 +85,16 @@ class CameraScene:
         inside_car: the camera is inside an elevator car.
         riding: the car is moving.
         floor_index: the floor the robot is on (changes the wall tint a little).
+        facade_u: per column, offset along an elevator's landing wall from its door centre
+            where the ray meets that wall first (m, nan: no elevator facade).
+        facade_depth: per column, depth of that facade point along the optical axis (m).
+        facade_elevator: per column, index into ``elevator_ids`` of that elevator (-1: none).
+        elevator_ids: ids of the building's elevators.
+        open_door: id of the elevator whose door on this floor is open ('' none).
+        door_frac: how far that door is open (0-1).
+        ride: number of the current elevator ride (seeds the car's looks; -1 none).
+        car_view: the car's interior fills the view (inside, or in the doorway facing in).
+        seed: building seed (seeds the elevators' looks).
     """
 
     model: CameraModel
@@ -79,6 +105,15 @@ class CameraScene:
     inside_car: bool = False
     riding: bool = False
     floor_index: int = 0
+    facade_u: NDArray[np.float64] | None = None
+    facade_depth: NDArray[np.float64] | None = None
+    facade_elevator: NDArray[np.int16] | None = None
+    elevator_ids: tuple[str, ...] = ()
+    open_door: str = ''
+    door_frac: float = 0.0
+    ride: int = -1
+    car_view: bool = False
+    seed: int = 0
 
 
 def _noise_bank(h: int, w: int) -> NDArray[np.uint8]:
@@ -99,12 +134,137 @@ _CEIL, _FLOOR, _FRAME, _SEAM, _IND, _DIGIT, _PDARK, _PBUTTON, _CSEAM, _LAMP, _NC
 def render_camera_view(scene_state: CameraScene, rng: np.random.Generator) -> NDArray[np.uint8]:
     """Render a (H, W, 3) uint8 BGR image of ``scene_state``.
 
-    Walls are vertical strips (top and bottom rows from the column depth); elevator doors are
-    brushed steel with a centre seam, a floor indicator above and a call-button panel beside
-    them; the car interior is steel panels under a bright ceiling. Pixels are built as indices
-    into a small per-frame palette (one gather per frame), then sensor noise from ``rng``.
+    Inside a car the view is the generator's car interior for this ride; elsewhere walls are
+    vertical strips (top and bottom rows from the column depth) flat-shaded by material, with
+    every elevator facade in view drawn in perspective from the generator's artwork. Sensor noise
+    from ``rng`` is added last.
     """
     s = scene_state
+    m = s.model
+    h, w = m.height, m.width
+    if s.inside_car or s.car_view:
+        img = _car_view(s, rng)
+    else:
+        img = _flat_view(s)
+        if s.facade_elevator is not None and bool((s.facade_elevator >= 0).any()):
+            img = np.ascontiguousarray(img)
+            _draw_facades(s, img)
+    bank = _noise_bank(h, w)
+    noise = bank[int(rng.integers(len(bank)))]
+    shift = int(rng.integers(w))
+    out = np.empty_like(img)
+    cv2.add(img[:, shift:], noise[:, : w - shift], dst=out[:, shift:])
+    cv2.add(img[:, :shift], noise[:, w - shift :], dst=out[:, :shift])
+    return out
+
+
+_CACHE: dict[tuple, object] = {}
+_CACHE_MAX = 64
+
+
+def _cached(key: tuple, make: object) -> object:
+    """Memoise rendered artwork (facades, car views); the oldest half goes when full."""
+    if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_MAX:
+            for old in list(_CACHE)[: _CACHE_MAX // 2]:
+                del _CACHE[old]
+        _CACHE[key] = make()  # type: ignore[operator]
+    return _CACHE[key]
+
+
+def _seed(*parts: int | str) -> np.random.Generator:
+    ints = [zlib.crc32(p.encode()) if isinstance(p, str) else int(p) & 0xFFFFFFFF for p in parts]
+    return np.random.default_rng(np.random.SeedSequence(ints))
+
+
+@dataclass(frozen=True)
+class _Facade:
+    """A frontal elevator facade texture and its metric frame (u right, v up from the floor)."""
+
+    levels: tuple[NDArray[np.uint8], ...]
+    cx: float
+    floor_y: float
+    px_per_m_u: float
+    px_per_m_v: float
+
+
+def _make_facade(seed: int, elevator: str, floor: int, openness: float) -> _Facade:
+    # The rng depends on the landing only, so its looks stay while the doors move.
+    rng = _seed(seed, 1, elevator, floor)
+    dw = ELEVATOR_DOOR * FACADE_PX_PER_M
+    width = int(2 * FACADE_HALF_WIDTH * FACADE_PX_PER_M) + 2
+    height = int(3.1 * dw)
+    canvas = np.empty((height, width, 3), np.float32)
+    tint = 1.0 + 0.04 * ((floor % 5) - 2)
+    canvas[:] = _COLOURS[Material.WALL] * np.array([tint, 1.0, 2 - tint], np.float32)
+    labels: list = []
+    draw_elevator(rng, canvas, width / 2 - dw / 2, float(height), dw, labels, openness=openness)
+    _, (_, y1, _, y2) = labels[0]
+    full = np.clip(canvas, 0, 255).astype(np.uint8)
+    levels = [full]
+    for _ in range(2):
+        levels.append(cv2.pyrDown(levels[-1]))
+    return _Facade(
+        tuple(levels), width / 2, float(height), dw / ELEVATOR_DOOR, (y2 - y1) / DOOR_HEIGHT
+    )
+
+
+def _draw_facades(s: CameraScene, img: NDArray[np.uint8]) -> None:
+    """Map each elevator facade in view into ``img`` (in place), column by column."""
+    assert s.facade_u is not None and s.facade_depth is not None
+    assert s.facade_elevator is not None
+    m = s.model
+    cy, fx = m.height / 2, m.fx
+    rows = np.arange(m.height, dtype=np.float64)[:, None] + 0.5
+    for ei in np.unique(s.facade_elevator[s.facade_elevator >= 0]):
+        cols = np.flatnonzero(s.facade_elevator == ei)
+        eid = s.elevator_ids[int(ei)]
+        frac = round((s.door_frac if s.open_door == eid else 0.0) * 20) / 20
+        fac: _Facade = _cached(  # type: ignore[assignment]
+            ('facade', s.seed, eid, s.floor_index, frac),
+            lambda eid=eid, frac=frac: _make_facade(s.seed, eid, s.floor_index, frac),
+        )
+        depth = np.maximum(s.facade_depth[cols], 0.05)
+        # Texture pixels per image pixel decides the pyramid level (no aliasing far away).
+        ratio = fac.px_per_m_u * float(np.median(depth)) / fx
+        level = int(np.clip(np.floor(np.log2(max(ratio, 1.0))), 0, len(fac.levels) - 1))
+        scale = 0.5**level
+        v = CAMERA_HEIGHT + (cy - rows) * (depth / fx)[None, :]
+        mx = (fac.cx + s.facade_u[cols] * fac.px_per_m_u) * scale - 0.5 * (1 - scale)
+        my = (fac.floor_y - v * fac.px_per_m_v) * scale - 0.5 * (1 - scale)
+        patch = cv2.remap(
+            fac.levels[level],
+            np.broadcast_to(mx[None, :], v.shape).astype(np.float32),
+            my.astype(np.float32),
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        shade = np.clip(1.15 - depth / 14.0, 0.35, 1.0)
+        patch = (patch * shade[None, :, None]).astype(np.uint8)
+        keep = (v >= 0.0) & (v <= CEILING_HEIGHT)
+        sub = img[:, cols]
+        sub[keep] = patch[keep]
+        img[:, cols] = sub
+
+
+def _car_view(s: CameraScene, rng: np.random.Generator) -> NDArray[np.uint8]:
+    """The generator's car interior for this ride, shifted a few pixels and re-lit per frame."""
+    h, w = s.model.height, s.model.width
+    pad = max(2, round(0.02 * w))
+
+    def make() -> NDArray[np.uint8]:
+        img, _ = draw_car_inside(_seed(s.seed, 2, max(s.ride, 0)), h + 2 * pad, w + 2 * pad)
+        return np.clip(img, 0, 255).astype(np.uint8)
+
+    base: NDArray[np.uint8] = _cached(('car', s.seed, s.ride, h, w), make)  # type: ignore[assignment]
+    ox, oy = (int(v) for v in rng.integers(0, 2 * pad + 1, 2))
+    return cv2.convertScaleAbs(
+        base[oy : oy + h, ox : ox + w], alpha=float(rng.uniform(0.93, 1.07))
+    )
+
+
+def _flat_view(s: CameraScene) -> NDArray[np.uint8]:
+    """Flat-shaded walls, floor and ceiling by material (the view without elevator artwork)."""
     m = s.model
     h, w = m.height, m.width
     cy = h / 2
@@ -161,13 +321,7 @@ def render_camera_view(scene_state: CameraScene, rng: np.random.Generator) -> ND
         lamp = (rows < 0.5 * top.clip(0)) & (np.abs(np.arange(w) - w / 2) < w / 5)
         idx[lamp] = _LAMP
     img = np.take(palette.view(np.uint32)[:, 0], idx).view(np.uint8).reshape(h, w, 4)[..., :3]
-    bank = _noise_bank(h, w)
-    noise = bank[int(rng.integers(len(bank)))]
-    shift = int(rng.integers(w))
-    out = np.empty_like(img)
-    cv2.add(img[:, shift:], noise[:, : w - shift], dst=out[:, shift:])
-    cv2.add(img[:, :shift], noise[:, w - shift :], dst=out[:, :shift])
-    return out
+    return img
 
 
 def elevator_boxes(

@@ -295,10 +295,31 @@ def _car_interior(rng: np.random.Generator, h: int, w: int, with_panel: bool) ->
     return img
 
 
-def _elevator(
-    rng: np.random.Generator, canvas: Image, x0: float, floor_y: float, dw: float, labels: list
+def draw_elevator(
+    rng: np.random.Generator,
+    canvas: Image,
+    x0: float,
+    floor_y: float,
+    dw: float,
+    labels: list,
+    *,
+    openness: float | None = None,
 ) -> tuple[float, float]:
-    """A landing elevator with its opening's left edge at ``x0``; returns its x extent."""
+    """Draw a landing elevator (frame, car behind, doors, indicator, hall panel) onto ``canvas``.
+
+    Args:
+        rng: draws every choice of looks; the same generator state gives the same elevator.
+        canvas: float BGR image drawn on in place.
+        x0: left edge of the door opening (px).
+        floor_y: floor line (px); the door is ``dw * U(1.7, 2.4)`` tall above it.
+        dw: width of the door opening (px).
+        labels: ``(class_id, (x1, y1, x2, y2))`` of the door (first) and the panel are appended.
+        openness: door open fraction in [0, 1]; None picks one at random. The random stream
+            is the same either way, so an elevator keeps its looks while its doors move.
+
+    Returns:
+        The x extent ``(left, right)`` of everything drawn.
+    """
     dh = dw * rng.uniform(1.7, 2.4)
     y0 = floor_y - dh
     ft = dw * rng.uniform(0.05, 0.18)
@@ -311,7 +332,8 @@ def _elevator(
     inside = _car_interior(rng, int(dh), int(dw), with_panel=rng.random() < 0.4)
     _paste(canvas, x0, y0, inside)
     state = rng.choice(['closed', 'closed', 'partly', 'open', 'open'])
-    openness = {'closed': 0.0, 'partly': rng.uniform(0.25, 0.75), 'open': 1.0}[str(state)]
+    openness_drawn = {'closed': 0.0, 'partly': rng.uniform(0.25, 0.75), 'open': 1.0}[str(state)]
+    openness = openness_drawn if openness is None else float(np.clip(openness, 0.0, 1.0))
     door_kind = str(rng.choice(['steel', 'steel', 'steel', 'paint', 'glass', 'wood']))
     centre = rng.random() < 0.65
     tex = _material(rng, door_kind, int(dh), int(dw))
@@ -569,7 +591,7 @@ def _landing(rng: np.random.Generator, h: int, w: int, negative: bool) -> tuple[
     for slot in slots:
         x += s * rng.uniform(0.25, 0.8)
         if slot == 'e':
-            _, x = _elevator(rng, img, x + s * 0.2, floor_y, s, labels)
+            _, x = draw_elevator(rng, img, x + s * 0.2, floor_y, s, labels)
         else:
             _, x = _distractor(rng, img, x, floor_y, s)
         if x > w * 1.05:
@@ -577,8 +599,12 @@ def _landing(rng: np.random.Generator, h: int, w: int, negative: bool) -> tuple[
     return img, labels
 
 
-def _inside(rng: np.random.Generator, h: int, w: int) -> tuple[Image, list]:
-    """A car seen from within: back wall or the doors, side walls in perspective, panel."""
+def draw_car_inside(rng: np.random.Generator, h: int, w: int) -> tuple[Image, list]:
+    """A car seen from within: back wall or the doors, side walls in perspective, panel.
+
+    Returns the (h, w) float BGR image, frontal (before any camera warp), and its labels
+    ``(class_id, (x1, y1, x2, y2))``, the interior box covering the whole image.
+    """
     labels: list = []
     img = _car_interior(rng, h, w, with_panel=False)
     mx, my = w * rng.uniform(0.12, 0.3), h * rng.uniform(0.08, 0.2)
@@ -790,7 +816,7 @@ def render_scene(seed: int, index: int = 0, params: SceneParams | None = None) -
     w, h = round(out_w * 1.3), round(out_h * 1.3)
     inside = rng.random() < p.p_inside
     if inside:
-        canvas, labels = _inside(rng, h, w)
+        canvas, labels = draw_car_inside(rng, h, w)
     else:
         canvas, labels = _landing(rng, h, w, negative=rng.random() < p.p_negative)
     hom = _camera(rng, w, h, out_w, out_h, inside)
@@ -881,4 +907,12 @@ def write_dataset(
     return data_yaml
 
 
-__all__ = ['CLASSES', 'Scene', 'SceneParams', 'render_scene', 'write_dataset']
+__all__ = [
+    'CLASSES',
+    'Scene',
+    'SceneParams',
+    'draw_car_inside',
+    'draw_elevator',
+    'render_scene',
+    'write_dataset',
+]

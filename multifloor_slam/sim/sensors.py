@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from multifloor_slam.sim.building import Building, Material
-from multifloor_slam.sim.camera import CameraModel, CameraScene
+from multifloor_slam.sim.camera import FACADE_HALF_WIDTH, CameraModel, CameraScene
 from multifloor_slam.sim.pressure import BarometerNoise, sample_barometer
 from multifloor_slam.sim.raycast import RayCaster, RayHits
 from multifloor_slam.sim.tour import Trajectory
@@ -229,6 +229,51 @@ def barometer(
     return sample_barometer(traj.t, traj.z + BARO_HEIGHT, noise, rng)
 
 
+def _facades(
+    building: Building,
+    traj: Trajectory,
+    k: NDArray[np.int64],
+    rel: NDArray[np.float64],
+    hit_dist: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int16]]:
+    """Where each camera ray meets an elevator's landing wall first: ``(u, depth, elevator)``.
+
+    ``u`` is the hit's offset from the door centre along the wall (m), ``depth`` its distance
+    along the optical axis, ``elevator`` the index into ``building.elevators`` (-1: none). The
+    wall plane is used rather than the ray caster's hit so that an open door still shows its
+    frame and the car behind it; a nearer obstacle (ray caster distance) hides the facade.
+    """
+    n, m = hit_dist.shape
+    u_out = np.full((n, m), np.nan)
+    d_out = np.full((n, m), np.inf)
+    e_out = np.full((n, m), -1, np.int16)
+    theta = traj.yaw[k, None] + rel[None]
+    sin, cos = np.sin(theta), np.cos(theta)
+    x0, y0, floor = traj.x[k, None], traj.y[k, None], traj.floor[k, None]
+    for i, e in enumerate(building.elevators):
+        served = np.isin(floor, e.floors) & (y0 < e.door_y) & ~traj.inside_car[k, None]
+        with np.errstate(divide='ignore', invalid='ignore'):
+            s = (e.door_y - y0) / sin
+        u = x0 + s * cos - e.x
+        ok = served & (s > 0) & (np.abs(u) <= FACADE_HALF_WIDTH) & (s <= hit_dist + 0.15)
+        ok &= s < d_out
+        u_out = np.where(ok, u, u_out)
+        d_out = np.where(ok, s, d_out)
+        e_out = np.where(ok, np.int16(i), e_out)
+    depth = np.where(e_out >= 0, d_out * np.cos(rel)[None], np.inf)
+    return u_out, depth, e_out
+
+
+def _in_car_view(building: Building, traj: Trajectory, k: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """The camera looks at a car's interior: in the car, or in its doorway facing in."""
+    x, y = traj.x[k], traj.y[k]
+    out = traj.inside_car[k].copy()
+    for e in building.elevators:
+        doorway = (np.abs(x - e.x) < e.width / 2) & (y > e.door_y) & (y < e.y + e.depth / 2)
+        out |= doorway & (np.sin(traj.yaw[k]) > 0.5)
+    return out
+
+
 def camera_scenes(
     scene: Scene,
     traj: Trajectory,
@@ -239,8 +284,13 @@ def camera_scenes(
     """Yield ``(t, CameraScene)`` at ``rate_hz`` for the forward-looking camera."""
     t = np.arange(0.0, traj.duration, 1.0 / rate_hz)
     rel = model.column_angles()
-    doors = {e.id: e.x for e in scene.building.elevators}
+    building = scene.building
+    doors = {e.id: e.x for e in building.elevators}
     door_x = np.array(list(doors.values()))
+    ids = tuple(doors)
+    ride_no = np.full(len(t), -1, np.int64)
+    for i, r in enumerate(traj.rides):
+        ride_no[(t >= r.t_doors_open_src) & (t <= r.t_exit + 5.0)] = i
     for a in range(0, len(t), batch):
         tb = t[a : a + batch]
         k = traj.index_at(tb)
@@ -251,6 +301,8 @@ def camera_scenes(
         offset = np.nan_to_num(hits.x, nan=np.inf) - door_x[near]
         elevator_mat = np.isin(hits.material, (Material.DOOR, Material.PANEL))
         offset = np.where(elevator_mat, offset, np.nan)
+        fu, fdepth, fe = _facades(building, traj, k, rel, hits.dist)
+        car_view = _in_car_view(building, traj, k)
         for j, kk in enumerate(k):
             yield (
                 float(tb[j]),
@@ -263,6 +315,15 @@ def camera_scenes(
                     inside_car=bool(traj.inside_car[kk]),
                     riding=bool(traj.riding[kk]),
                     floor_index=int(traj.floor[kk]),
+                    facade_u=fu[j],
+                    facade_depth=fdepth[j],
+                    facade_elevator=fe[j],
+                    elevator_ids=ids,
+                    open_door=str(traj.open_door[kk]),
+                    door_frac=float(traj.door_frac[kk]),
+                    ride=int(ride_no[a + j]),
+                    car_view=bool(car_view[j]),
+                    seed=int(building.seed),
                 ),
             )
 
