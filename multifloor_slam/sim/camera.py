@@ -264,7 +264,7 @@ def _car_view(s: CameraScene, rng: np.random.Generator) -> NDArray[np.uint8]:
 
 
 def _flat_view(s: CameraScene) -> NDArray[np.uint8]:
-    """Flat-shaded walls, floor and ceiling by material (the view without elevator artwork)."""
+    """Flat-shaded walls, floor and ceiling by material (landings; a car has its own view)."""
     m = s.model
     h, w = m.height, m.width
     cy = h / 2
@@ -286,11 +286,8 @@ def _flat_view(s: CameraScene) -> NDArray[np.uint8]:
     if clutter.any():
         key = np.floor(s.along[clutter] * 2).astype(np.int64) % len(_CLUTTER)
         col[clutter] = _CLUTTER[key]
-    if s.inside_car:
-        col[mat == Material.SHAFT] = (175, 172, 165)
     col *= np.clip(1.15 - depth / 14.0, 0.35, 1.0).astype(np.float32)[:, None]
-    car = [(235, 235, 230), (60, 60, 70)]
-    fixed = car if s.inside_car else [(215, 215, 210), (95, 105, 115)]
+    fixed = [(215, 215, 210), (95, 105, 115)]
     fixed += [(120, 120, 118), (40, 40, 40), (20, 20, 20), (40, 40, 230), (60, 60, 60)]
     fixed += [(80, 200, 240), (110, 110, 105), (250, 250, 250)]
     palette = np.zeros((_NCOL + w, 4), np.uint8)
@@ -315,11 +312,6 @@ def _flat_view(s: CameraScene) -> NDArray[np.uint8]:
     if panel.any():
         idx[panel & (rows >= row(1.35)) & (rows < row(1.0))] = _PDARK
         idx[panel & (rows >= row(1.25)) & (rows < row(1.15))] = _PBUTTON
-    if s.inside_car:
-        seams = (np.abs((s.along * 2.5) % 1.0 - 0.5) > 0.47) & (mat == Material.SHAFT)
-        idx[wall & seams] = _CSEAM
-        lamp = (rows < 0.5 * top.clip(0)) & (np.abs(np.arange(w) - w / 2) < w / 5)
-        idx[lamp] = _LAMP
     img = np.take(palette.view(np.uint32)[:, 0], idx).view(np.uint8).reshape(h, w, 4)[..., :3]
     return img
 
