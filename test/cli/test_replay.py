@@ -154,7 +154,7 @@ def test_replay_cli_plays_a_bag_in_a_separate_process(
         '--duration',
         '20',
         '--delay',
-        '1.5',
+        '3.0',  # discovery on a loaded machine
     ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
