@@ -14,20 +14,6 @@ from dataclasses import dataclass
 
 from multifloor_slam.core.floor_params import FloorEstimatorParams
 
-#: Counters in :attr:`PressureFilter.stats`, all present from the start.
-STAT_KEYS = (
-    'accepted',
-    'not_finite',
-    'out_of_range',
-    'bad_stamp',
-    'duplicate_stamp',
-    'backwards_stamp',
-    'burst',
-    'spikes',
-    'gaps',
-    'bad_temperature',
-)
-
 #: The counters that are rejected samples (or sample problems), as logged and reported.
 REJECTION_KEYS = (
     'not_finite',
@@ -40,6 +26,9 @@ REJECTION_KEYS = (
     'gaps',
     'bad_temperature',
 )
+
+#: Counters in :attr:`PressureFilter.stats`, all present from the start.
+STAT_KEYS = ('accepted', *REJECTION_KEYS)
 
 #: sqrt(pi / 2): the standard error of a median of n normal samples is this * sigma / sqrt(n).
 _MEDIAN_EFFICIENCY = math.sqrt(math.pi / 2.0)
