@@ -113,13 +113,13 @@ class MapperParams:
         building_name: name of the building in the files.
     """
 
-    resolution: float = 0.05
-    l_hit: float = 0.85
-    l_free: float = -0.4
-    l_min: float = -2.0
-    l_max: float = 3.5
-    occupied_thresh: float = 0.65
-    free_thresh: float = 0.25
+    resolution: float = LayerParams.resolution
+    l_hit: float = LayerParams.l_hit
+    l_free: float = LayerParams.l_free
+    l_min: float = LayerParams.l_min
+    l_max: float = LayerParams.l_max
+    occupied_thresh: float = LayerParams.occupied_thresh
+    free_thresh: float = LayerParams.free_thresh
     map_source: str = 'scan'
     max_free_range_m: float = 0.0
     laser_x: float = 0.0

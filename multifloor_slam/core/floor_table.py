@@ -12,12 +12,12 @@ import itertools
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from multifloor_slam.core.atomic_file import write_atomic
 from multifloor_slam.errors import ConfigError, MapFileError
 
 TABLE_VERSION = 1
@@ -246,24 +246,15 @@ class FloorTable:
         return table
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the table as YAML atomically (temp file in the same folder, fsync, rename)."""
+        """Write the table as YAML atomically (temp file in the same folder, fsync, rename).
+
+        Raises:
+            MapFileError: the folder is not writable or the disk is full; the old file stays.
+        """
         import yaml
 
-        path = Path(path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-            try:
-                with os.fdopen(fd, 'w', encoding='utf-8') as fh:
-                    yaml.safe_dump(self.to_dict(), fh, sort_keys=False)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError as err:
-            raise MapFileError(f'cannot write floor table {path}: {err}') from err
+        data = yaml.safe_dump(self.to_dict(), sort_keys=False).encode('utf-8')
+        write_atomic(Path(path), data)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], max_observations: int = 20) -> FloorTable:

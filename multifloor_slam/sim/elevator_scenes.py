@@ -15,8 +15,6 @@ reproducible image by image and any image can be regenerated alone.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +22,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from multifloor_slam.core.atomic_file import write_atomic
 from multifloor_slam.errors import ConfigError
 
 #: Class names of the detector, in class-id order.
@@ -842,19 +841,6 @@ def render_scene(seed: int, index: int = 0, params: SceneParams | None = None) -
     return Scene(image=image, boxes=clipped[keep], classes=classes[keep])
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_dataset(
     out_dir: str | Path,
     n_images: int,
@@ -894,16 +880,16 @@ def write_dataset(
         if not ok:
             raise RuntimeError('JPEG encoding failed')
         stem = f'{seed}_{i:06d}'
-        _atomic_write(root / 'images' / split / f'{stem}.jpg', buf.tobytes())
+        write_atomic(root / 'images' / split / f'{stem}.jpg', buf.tobytes())
         text = '\n'.join(scene.yolo_lines())
-        _atomic_write(
+        write_atomic(
             root / 'labels' / split / f'{stem}.txt', (text + '\n' if text else '').encode()
         )
     names = '\n'.join(f'  {i}: {n}' for i, n in enumerate(CLASSES))
     val = 'images/val' if n_val else 'images/train'
     yaml_text = f'path: {root}\ntrain: images/train\nval: {val}\nnames:\n{names}\n'
     data_yaml = root / 'data.yaml'
-    _atomic_write(data_yaml, yaml_text.encode())
+    write_atomic(data_yaml, yaml_text.encode())
     return data_yaml
 
 
