@@ -60,7 +60,7 @@ def _row(name: str, ms: list[float], per: int = 1) -> tuple[str, float, float, f
 def bench_core(args: argparse.Namespace, frames: list[np.ndarray]) -> list[tuple]:
     import torch
 
-    from multifloor_slam.core.elevator_detector import DetectorParams, ElevatorDetector
+    from multifloor_slam.elevators.detector import DetectorParams, ElevatorDetector
 
     det = ElevatorDetector(
         DetectorParams(

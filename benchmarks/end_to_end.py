@@ -24,7 +24,7 @@ import numpy as np
 
 
 def _process(bag: str, out: str, detector: str, queue: mp.Queue) -> None:
-    from multifloor_slam.core.building_map import BuildingMapper
+    from multifloor_slam.maps.mapper import BuildingMapper
     from multifloor_slam.pipeline.process import ProcessOptions, process_bag
     from multifloor_slam.sim.evaluate import floor_accuracy
     from multifloor_slam.sim.ground_truth import load_ground_truth

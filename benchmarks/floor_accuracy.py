@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from multifloor_slam.core.floor_estimator import FloorEstimatorParams, estimate_floors
+from multifloor_slam.floors.estimator import FloorEstimatorParams, estimate_floors
 from multifloor_slam.sim.pressure import BarometerNoise, ElevatorKinematics, sample_barometer
 from multifloor_slam.sim.rides import random_building, random_floor_sequence, simulate_rides
 

@@ -3,7 +3,7 @@
     PYTHONPATH=. python benchmarks/map_quality.py [--seed 0] [--rate 10] [--speed 1.0]
     PYTHONPATH=. python benchmarks/map_quality.py --sim [--seed 0] [--floors 3]
 
-The default tour is ``multifloor_slam/sim/mapping_fixture.py`` (thin walls, exact ground truth).
+The default tour is the tests' ``test/mapping_tour.py`` (thin walls, exact ground truth).
 ``--sim`` runs the project's simulator (a rosbag2 with SLAM jumps of up to 6 m / 180 degrees
 after every ride, barometer, no camera), processes the bag offline (``process_bag``, detector
 off: rides come from the barometer alone) and scores the saved building against the simulator's
@@ -25,6 +25,7 @@ os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
 
 import argparse
 import resource
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -32,11 +33,13 @@ from pathlib import Path
 
 import cv2
 
-from multifloor_slam.core.building_map import BuildingMapper, MapperParams
-from multifloor_slam.core.occupancy_layer import OccupancyLayer
-from multifloor_slam.core.scan_geometry import scan_points, transform_points
+from multifloor_slam.maps.mapper import BuildingMapper, MapperParams
+from multifloor_slam.maps.occupancy_layer import OccupancyLayer
+from multifloor_slam.maps.scan_geometry import scan_points, transform_points
 from multifloor_slam.sim.map_score import score_building
-from multifloor_slam.sim.mapping_fixture import evaluate, feed, make_tour
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'test'))
+from mapping_tour import evaluate, feed, make_tour  # noqa: E402  (the tests' small tour)
 
 
 def run_sim(args: argparse.Namespace) -> int:

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from multifloor_slam.core.elevator_detector import DetectorParams, ElevatorDetector
-from multifloor_slam.core.elevator_state import STATES, ElevatorStateMachine
+from multifloor_slam.elevators.detector import DetectorParams, ElevatorDetector
+from multifloor_slam.elevators.state import STATES, ElevatorStateMachine
 from multifloor_slam.io.bag_reader import BagReader
 from multifloor_slam.sim.simulator import SimConfig, simulate
 

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import yaml
 
-from multifloor_slam.core.building_map import BuildingMapper
+from multifloor_slam.maps.mapper import BuildingMapper
 from multifloor_slam.pipeline.process import ProcessOptions, process_bag
 from multifloor_slam.sim.map_score import place
 from multifloor_slam.sim.simulator import SimConfig, simulate

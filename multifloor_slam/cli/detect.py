@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     """Detect in every image; unreadable images give an ``error`` line and exit status 1."""
     import cv2
 
-    from multifloor_slam.core.elevator_detector import DetectorParams, ElevatorDetector
+    from multifloor_slam.elevators.detector import DetectorParams, ElevatorDetector
 
     detector = ElevatorDetector(
         DetectorParams(model_path=args.model, conf=args.conf, imgsz=args.imgsz, device=args.device)

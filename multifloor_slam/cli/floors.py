@@ -137,9 +137,9 @@ def read_bag(
 
 def run(args: argparse.Namespace) -> int:
     """Run the estimator over the log and print rides and a summary as JSON lines."""
-    from multifloor_slam.core.floor_estimator import FloorEstimatorParams, estimate_floors
-    from multifloor_slam.core.floor_table import FloorTable
-    from multifloor_slam.core.pressure_filter import REJECTION_KEYS
+    from multifloor_slam.floors.estimator import FloorEstimatorParams, estimate_floors
+    from multifloor_slam.floors.floor_table import FloorTable
+    from multifloor_slam.floors.pressure_filter import REJECTION_KEYS
 
     path: Path = args.log
     if not path.exists():

@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Process the bag and print the summary."""
-    from multifloor_slam.core.building_map import MapperParams
+    from multifloor_slam.maps.mapper import MapperParams
     from multifloor_slam.pipeline.process import ProcessOptions, process_bag
 
     topics = {
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_scores(report: object, truth_dir: Path) -> None:
-    from multifloor_slam.core.building_map import BuildingMapper
+    from multifloor_slam.maps.mapper import BuildingMapper
     from multifloor_slam.sim.evaluate import floor_accuracy
     from multifloor_slam.sim.ground_truth import load_ground_truth
     from multifloor_slam.sim.map_score import score_building

@@ -20,9 +20,9 @@ def run(args: argparse.Namespace) -> int:
     """Load the building, draw it, write the PNG atomically."""
     import cv2
 
-    from multifloor_slam.core.atomic_file import write_atomic
-    from multifloor_slam.core.building_files import render_building
-    from multifloor_slam.core.building_map import BuildingMapper
+    from multifloor_slam.io.atomic_file import write_atomic
+    from multifloor_slam.io.building_files import render_building
+    from multifloor_slam.maps.mapper import BuildingMapper
     from multifloor_slam.errors import MapFileError
 
     mapper = BuildingMapper.load(args.building)

@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train; prints the path of the final weights."""
-    from multifloor_slam.detection.train import TrainParams, train
+    from multifloor_slam.elevators.train import TrainParams, train
 
     params = TrainParams(
         out_dir=args.out,

@@ -22,13 +22,13 @@ from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
 
-from multifloor_slam.core.elevator_detector import (
+from multifloor_slam.elevators.detector import (
     Detection,
     DetectorParams,
     ElevatorDetector,
     draw_detections,
 )
-from multifloor_slam.core.elevator_state import ElevatorState, ElevatorStateMachine, StateParams
+from multifloor_slam.elevators.state import ElevatorState, ElevatorStateMachine, StateParams
 from multifloor_slam.errors import ConfigError, InputDataError, MultifloorError
 from multifloor_slam.nodes.common import (
     LATCHED_QOS,

@@ -21,14 +21,14 @@ from rclpy.node import Node
 from sensor_msgs.msg import FluidPressure, Temperature
 from std_msgs.msg import Bool, Float64, Int32, String
 
-from multifloor_slam.core.floor_estimator import (
+from multifloor_slam.floors.estimator import (
     PARAM_DESCRIPTIONS,
     FloorEstimator,
     FloorEstimatorParams,
     FloorState,
 )
-from multifloor_slam.core.floor_table import FloorTable
-from multifloor_slam.core.pressure_filter import REJECTION_KEYS
+from multifloor_slam.floors.floor_table import FloorTable
+from multifloor_slam.floors.pressure_filter import REJECTION_KEYS
 from multifloor_slam.errors import ConfigError, MultifloorError
 from multifloor_slam.nodes.common import (
     LATCHED_QOS,

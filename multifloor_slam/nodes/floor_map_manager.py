@@ -1,6 +1,6 @@
 """``floor_map_manager``: one occupancy map per floor, joined by elevator links.
 
-Thin rclpy wrapper around :class:`multifloor_slam.core.building_map.BuildingMapper`: messages are
+Thin rclpy wrapper around :class:`multifloor_slam.maps.mapper.BuildingMapper`: messages are
 turned into floats and arrays, the mapper does the work, and the layers are published as
 ``floors/<label>/map`` (transient local, origin z = floor elevation, so RViz stacks the floors),
 ``floor_map/current`` and ``elevator/links`` (a MarkerArray: shafts and labels).
@@ -34,7 +34,7 @@ from std_msgs.msg import Bool, Float64, Int32, String
 from std_srvs.srv import Trigger
 from visualization_msgs.msg import Marker, MarkerArray
 
-from multifloor_slam.core.building_map import BuildingMapper, MapperParams, floor_label
+from multifloor_slam.maps.mapper import BuildingMapper, MapperParams, floor_label
 from multifloor_slam.errors import ConfigError, MapFileError, MultifloorError
 from multifloor_slam.nodes.common import (
     LATCHED_QOS,

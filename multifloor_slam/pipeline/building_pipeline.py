@@ -16,10 +16,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from multifloor_slam.core.building_map import BuildingMapper, MapperParams
-from multifloor_slam.core.floor_estimator import FloorEstimator, FloorState, RideEvent
-from multifloor_slam.core.floor_params import FloorEstimatorParams
-from multifloor_slam.core.floor_table import FloorTable
+from multifloor_slam.maps.mapper import BuildingMapper, MapperParams
+from multifloor_slam.floors.estimator import FloorEstimator, FloorState, RideEvent
+from multifloor_slam.floors.params import FloorEstimatorParams
+from multifloor_slam.floors.floor_table import FloorTable
 from multifloor_slam.io.records import (
     ElevatorStateRecord,
     ImageRecord,

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from multifloor_slam.core.building_map import MapperParams
-from multifloor_slam.core.floor_params import FloorEstimatorParams
-from multifloor_slam.core.floor_table import FloorTable
+from multifloor_slam.maps.mapper import MapperParams
+from multifloor_slam.floors.params import FloorEstimatorParams
+from multifloor_slam.floors.floor_table import FloorTable
 from multifloor_slam.errors import BagError
 from multifloor_slam.io.bag_reader import BagReader
 from multifloor_slam.pipeline.building_pipeline import BuildingPipeline
@@ -111,8 +111,8 @@ class ProcessReport:
 
 
 def _make_detector(options: ProcessOptions) -> tuple[Any, Any]:
-    from multifloor_slam.core.elevator_detector import DetectorParams, ElevatorDetector
-    from multifloor_slam.core.elevator_state import ElevatorStateMachine
+    from multifloor_slam.elevators.detector import DetectorParams, ElevatorDetector
+    from multifloor_slam.elevators.state import ElevatorStateMachine
 
     return ElevatorDetector(DetectorParams(**options.detector_params)), ElevatorStateMachine()
 
@@ -261,6 +261,6 @@ def _picture(out_dir: Path) -> Path:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    from multifloor_slam.core.atomic_file import write_atomic
+    from multifloor_slam.io.atomic_file import write_atomic
 
     write_atomic(path, (json.dumps(data, indent=1, default=float) + '\n').encode())

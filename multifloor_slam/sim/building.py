@@ -48,7 +48,7 @@ class Material(IntEnum):
 
 
 try:  # the floor table owns the convention once it exists
-    from multifloor_slam.core.floor_table import floor_label
+    from multifloor_slam.floors.floor_table import floor_label
 except ImportError:
 
     def floor_label(index: int) -> str:

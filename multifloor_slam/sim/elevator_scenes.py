@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from multifloor_slam.core.atomic_file import write_atomic
+from multifloor_slam.io.atomic_file import write_atomic
 from multifloor_slam.errors import ConfigError
 
 #: Class names of the detector, in class-id order.

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from multifloor_slam.core.atomic_file import write_atomic as atomic_write
+from multifloor_slam.io.atomic_file import write_atomic as atomic_write
 from multifloor_slam.sim.building import Building, FloorPlan
 from multifloor_slam.sim.tour import Trajectory
 

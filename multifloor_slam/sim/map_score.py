@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import yaml
 
-from multifloor_slam.core.building_files import decode_pgm
+from multifloor_slam.io.building_files import decode_pgm
 
 KERNEL = np.ones((3, 3), np.uint8)
 

@@ -12,9 +12,9 @@ import yaml
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, ReliabilityPolicy
 
-from multifloor_slam.core.building_map import MapperParams
+from multifloor_slam.maps.mapper import MapperParams
 from multifloor_slam.nodes.floor_map_manager import FloorMapManagerNode, FloorMapManagerParams
-from multifloor_slam.sim.mapping_fixture import feed, make_tour
+from mapping_tour import feed, make_tour
 
 REPO = Path(__file__).resolve().parents[2]
 RVIZ_TYPES = {

@@ -76,7 +76,7 @@ class Harness:
 
 def _elevator_frame() -> np.ndarray:
     """A fresh landing scene (never seen in training) where the model sees a large door."""
-    from multifloor_slam.core.elevator_detector import DetectorParams, ElevatorDetector
+    from multifloor_slam.elevators.detector import DetectorParams, ElevatorDetector
     from multifloor_slam.sim.elevator_scenes import SceneParams, render_scene
 
     global _FRAME
@@ -239,8 +239,8 @@ def test_config_file_lists_every_parameter_with_its_default() -> None:
 
     import yaml
 
-    from multifloor_slam.core.elevator_detector import DetectorParams
-    from multifloor_slam.core.elevator_state import StateParams
+    from multifloor_slam.elevators.detector import DetectorParams
+    from multifloor_slam.elevators.state import StateParams
     from multifloor_slam.nodes.elevator_detector import NodeParams
 
     config = Path(__file__).resolve().parents[2] / 'config' / 'multifloor_slam.yaml'

@@ -106,7 +106,7 @@ def test_restarted_node_reloads_its_table_and_floor(executor, spin, tmp_path: Pa
     node.close()
     node.destroy_node()
 
-    from multifloor_slam.core.floor_table import FloorTable
+    from multifloor_slam.floors.floor_table import FloorTable
 
     saved = FloorTable.load(table_file)
     assert saved.current_floor == 2 and saved.indices == [0, 1, 2]
@@ -126,7 +126,7 @@ def test_restarted_node_reloads_its_table_and_floor(executor, spin, tmp_path: Pa
 def test_config_file_sets_every_parameter_to_its_default(executor) -> None:
     import dataclasses
 
-    from multifloor_slam.core.floor_estimator import FloorEstimatorParams
+    from multifloor_slam.floors.estimator import FloorEstimatorParams
     from multifloor_slam.nodes.floor_estimator import FloorEstimatorNode
 
     config = Path(__file__).resolve().parents[2] / 'config' / 'multifloor_slam.yaml'

@@ -20,7 +20,7 @@ from visualization_msgs.msg import MarkerArray
 
 from multifloor_slam.nodes.common import LATCHED_QOS, SENSOR_QOS, sensor_qos
 from multifloor_slam.nodes.floor_map_manager import EVENT_QOS, FloorMapManagerNode
-from multifloor_slam.sim.mapping_fixture import Tour, evaluate, make_tour
+from mapping_tour import Tour, evaluate, make_tour
 
 pytestmark = pytest.mark.ros
 

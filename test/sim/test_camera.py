@@ -41,8 +41,8 @@ def test_render_and_boxes_follow_the_scene() -> None:
 
 
 def test_shipped_model_sees_the_car_interior_in_simulated_in_car_frames() -> None:
-    from multifloor_slam.core.elevator_detector import DetectorParams, ElevatorDetector
-    from multifloor_slam.core.elevator_state import StateParams
+    from multifloor_slam.elevators.detector import DetectorParams, ElevatorDetector
+    from multifloor_slam.elevators.state import StateParams
 
     building = make_building(BuildingConfig(floors=3, seed=0))
     traj = plan_tour(building, TourConfig(visits=4, rooms_per_visit=0), np.random.default_rng(0))

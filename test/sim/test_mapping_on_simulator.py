@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from multifloor_slam.core.building_map import BuildingMapper
+from multifloor_slam.maps.mapper import BuildingMapper
 from multifloor_slam.pipeline.process import ProcessOptions, process_bag
 from multifloor_slam.sim.ground_truth import load_ground_truth
 from multifloor_slam.sim.map_score import score_building

@@ -9,7 +9,7 @@ import pytest
 
 os.environ.setdefault('YOLO_CONFIG_DIR', tempfile.mkdtemp(prefix='yolo_cfg_'))
 
-from multifloor_slam.core.elevator_detector import (
+from multifloor_slam.elevators.detector import (
     DetectorParams,
     ElevatorDetector,
     default_model_path,
@@ -171,7 +171,7 @@ def test_default_model_path_prefers_the_installed_share(tmp_path: Path) -> None:
     models.mkdir(parents=True)
     (models / 'elevator_yolo.pt').write_bytes(b'x')
     probe = (
-        'from multifloor_slam.core.elevator_detector import default_model_path as p; print(p())'
+        'from multifloor_slam.elevators.detector import default_model_path as p; print(p())'
     )
     env = {**os.environ, 'AMENT_PREFIX_PATH': str(prefix)}
     env['PYTHONPATH'] = str(Path(__file__).resolve().parents[2])

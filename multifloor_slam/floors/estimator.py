@@ -19,11 +19,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from multifloor_slam.core.barometric import G0, R_DRY_AIR
-from multifloor_slam.core.floor_params import PARAM_DESCRIPTIONS, FloorEstimatorParams
-from multifloor_slam.core.floor_table import FloorTable
-from multifloor_slam.core.pressure_filter import PressureFilter
-from multifloor_slam.core.ride_detector import RideDetector, Step
+from multifloor_slam.floors.barometric import G0, R_DRY_AIR
+from multifloor_slam.floors.params import PARAM_DESCRIPTIONS, FloorEstimatorParams
+from multifloor_slam.floors.floor_table import FloorTable
+from multifloor_slam.floors.pressure_filter import PressureFilter
+from multifloor_slam.floors.ride_detector import RideDetector, Step
 from multifloor_slam.errors import ConfigError
 
 #: States accepted by :meth:`FloorEstimator.set_elevator_state`.

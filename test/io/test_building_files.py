@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import yaml
 
-from multifloor_slam.core import building_files
-from multifloor_slam.core.building_files import decode_pgm, load_building
-from multifloor_slam.core.building_map import BuildingMapper
+from multifloor_slam.io import building_files
+from multifloor_slam.io.building_files import decode_pgm, load_building
+from multifloor_slam.maps.mapper import BuildingMapper
 from multifloor_slam.errors import MapFileError
-from multifloor_slam.sim.mapping_fixture import feed, make_tour
+from mapping_tour import feed, make_tour
 
 TABLE = {'floors': [{'index': 0, 'pressure_pa': 101325.0}, {'index': 1, 'pressure_pa': 101277.0}]}
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from multifloor_slam.core.floor_params import FloorEstimatorParams
-from multifloor_slam.core.pressure_filter import Level
+from multifloor_slam.floors.params import FloorEstimatorParams
+from multifloor_slam.floors.pressure_filter import Level
 
 #: Longest time (s) searched back from the detection for the start of the motion.
 _MAX_BACKTRACK_S = 60.0

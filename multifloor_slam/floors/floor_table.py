@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from multifloor_slam.core.atomic_file import write_atomic
+from multifloor_slam.io.atomic_file import write_atomic
 from multifloor_slam.errors import ConfigError, MapFileError
 
 TABLE_VERSION = 1

@@ -8,13 +8,13 @@ import math
 import numpy as np
 import pytest
 
-from multifloor_slam.core.floor_estimator import (
+from multifloor_slam.floors.estimator import (
     FloorEstimator,
     FloorEstimatorParams,
     RideEvent,
     estimate_floors,
 )
-from multifloor_slam.core.floor_table import FloorTable
+from multifloor_slam.floors.floor_table import FloorTable
 from multifloor_slam.sim.pressure import BarometerNoise, ElevatorKinematics, sample_barometer
 from multifloor_slam.sim.rides import Building, Scenario, simulate_rides
 

@@ -30,11 +30,11 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
-from multifloor_slam.core.occupancy_layer import OccupancyLayer
+from multifloor_slam.maps.occupancy_layer import OccupancyLayer
 from multifloor_slam.errors import MapFileError
 
 if TYPE_CHECKING:
-    from multifloor_slam.core.building_map import BuildingMapper, MapperParams
+    from multifloor_slam.maps.mapper import BuildingMapper, MapperParams
 
 FORMAT = 'multifloor_slam/building 1'
 PIXEL_FREE, PIXEL_OCCUPIED, PIXEL_UNKNOWN = 254, 0, 205
@@ -423,7 +423,7 @@ def _read_layer(base: Path, entry: dict[str, Any], params: MapperParams) -> Occu
 
 def load_building(path: Path, params: MapperParams | None = None) -> BuildingMapper:
     """Read a saved building back into a :class:`BuildingMapper` (same layers and links)."""
-    from multifloor_slam.core.building_map import (
+    from multifloor_slam.maps.mapper import (
         BuildingMapper,
         ElevatorLink,
         FloorLayer,

@@ -41,10 +41,10 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from multifloor_slam.core.alignment import AlignmentResult, IcpParams, align_points
-from multifloor_slam.core.floor_table import floor_label
-from multifloor_slam.core.occupancy_layer import LayerParams, OccupancyLayer
-from multifloor_slam.core.scan_geometry import (
+from multifloor_slam.maps.alignment import AlignmentResult, IcpParams, align_points
+from multifloor_slam.floors.floor_table import floor_label
+from multifloor_slam.maps.occupancy_layer import LayerParams, OccupancyLayer
+from multifloor_slam.maps.scan_geometry import (
     scan_points,
     se2_compose,
     se2_inverse,
@@ -602,14 +602,14 @@ class BuildingMapper:
     def save(self, out_dir: Path, floor_table: dict[str, Any] | None = None) -> Path:
         """Write the building files atomically; returns the path of ``building.yaml``."""
         self.flush()
-        from multifloor_slam.core.building_files import save_building
+        from multifloor_slam.io.building_files import save_building
 
         return save_building(self, Path(out_dir), floor_table=floor_table)
 
     @classmethod
     def load(cls, building_yaml: Path, params: MapperParams | None = None) -> BuildingMapper:
         """A mapper holding the layers and links of a saved building (ready to continue)."""
-        from multifloor_slam.core.building_files import load_building
+        from multifloor_slam.io.building_files import load_building
 
         return load_building(Path(building_yaml), params)
 

@@ -8,20 +8,20 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from multifloor_slam.core.building_map import (
+from multifloor_slam.maps.mapper import (
     BuildingMapper,
     FloorLayer,
     MapperParams,
     floor_label,
 )
-from multifloor_slam.core.occupancy_layer import OccupancyLayer
-from multifloor_slam.core.scan_geometry import (
+from multifloor_slam.maps.occupancy_layer import OccupancyLayer
+from multifloor_slam.maps.scan_geometry import (
     scan_points,
     se2_compose,
     transform_points,
 )
 from multifloor_slam.errors import ConfigError
-from multifloor_slam.sim.mapping_fixture import Tour, evaluate, feed, make_tour, raycast
+from mapping_tour import Tour, evaluate, feed, make_tour, raycast
 
 
 @pytest.fixture(scope='module')

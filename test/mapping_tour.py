@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from multifloor_slam.core.occupancy_layer import LayerParams, OccupancyLayer
-from multifloor_slam.core.scan_geometry import (
+from multifloor_slam.maps.occupancy_layer import LayerParams, OccupancyLayer
+from multifloor_slam.maps.scan_geometry import (
     scan_points,
     se2_compose,
     transform_points,

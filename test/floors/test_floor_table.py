@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from multifloor_slam.core.floor_table import FloorTable, floor_label
+from multifloor_slam.floors.floor_table import FloorTable, floor_label
 from multifloor_slam.errors import ConfigError, MapFileError
 
 

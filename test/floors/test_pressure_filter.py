@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from multifloor_slam.core.floor_params import FloorEstimatorParams
-from multifloor_slam.core.pressure_filter import PressureFilter
+from multifloor_slam.floors.params import FloorEstimatorParams
+from multifloor_slam.floors.pressure_filter import PressureFilter
 from multifloor_slam.errors import ConfigError
 
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from multifloor_slam.core.scan_geometry import (
+from multifloor_slam.maps.scan_geometry import (
     scan_points,
     se2_compose,
     se2_from_matrix,

@@ -16,7 +16,7 @@ from multifloor_slam.errors import ConfigError
 def test_train_command_builds_and_trains_offline_from_the_committed_yaml(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from multifloor_slam.core.elevator_detector import DetectorParams, ElevatorDetector
+    from multifloor_slam.elevators.detector import DetectorParams, ElevatorDetector
 
     out = tmp_path / 'train'
     args = ['train', '--out', str(out), '--images', '12', '--epochs', '1', '--imgsz', '96']
@@ -32,7 +32,7 @@ def test_train_command_builds_and_trains_offline_from_the_committed_yaml(
 
 
 def test_train_rejects_bad_arguments(tmp_path: Path) -> None:
-    from multifloor_slam.detection.train import TrainParams
+    from multifloor_slam.elevators.train import TrainParams
 
     with pytest.raises(ConfigError, match='imgsz'):
         TrainParams(out_dir=str(tmp_path), imgsz=100)

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from multifloor_slam.core.elevator_detector import Detection
-from multifloor_slam.core.elevator_state import ElevatorStateMachine, StateParams
+from multifloor_slam.elevators.detector import Detection
+from multifloor_slam.elevators.state import ElevatorStateMachine, StateParams
 from multifloor_slam.errors import ConfigError
 
 SHAPE = (240, 320, 3)

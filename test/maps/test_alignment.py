@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
-from multifloor_slam.core.alignment import IcpParams, align_points, residual_fitness
-from multifloor_slam.core.scan_geometry import se2_inverse, transform_points
-from multifloor_slam.sim.mapping_fixture import default_plan
+from multifloor_slam.maps.alignment import IcpParams, align_points, residual_fitness
+from multifloor_slam.maps.scan_geometry import se2_inverse, transform_points
+from mapping_tour import default_plan
 
 
 def _wall_points(segs: np.ndarray, step: float = 0.05) -> np.ndarray:

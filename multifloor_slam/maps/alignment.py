@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from multifloor_slam.core.scan_geometry import transform_points
+from multifloor_slam.maps.scan_geometry import transform_points
 from multifloor_slam.errors import ConfigError
 
 FloatArray = NDArray[np.float64]

@@ -12,7 +12,7 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
-from multifloor_slam.core.floor_params import FloorEstimatorParams
+from multifloor_slam.floors.params import FloorEstimatorParams
 
 #: The counters that are rejected samples (or sample problems), as logged and reported.
 REJECTION_KEYS = (

@@ -20,7 +20,7 @@ import json
 from collections import deque
 from dataclasses import dataclass
 
-from multifloor_slam.core.elevator_detector import Detection
+from multifloor_slam.elevators.detector import Detection
 from multifloor_slam.errors import ConfigError
 
 STATES: tuple[str, ...] = ('none', 'approaching', 'doors_open', 'inside')

@@ -1,1 +1,0 @@
-"""Elevator detector training: synthetic data set generation and Ultralytics training."""
