@@ -17,11 +17,12 @@ A gap in time longer than ``max_gap_s`` (camera dropped, bag jumped) or time run
 from __future__ import annotations
 
 import json
+import math
 from collections import deque
 from dataclasses import dataclass
 
 from multifloor_slam.elevators.detector import Detection
-from multifloor_slam.errors import ConfigError
+from multifloor_slam.errors import ConfigError, InputDataError
 
 STATES: tuple[str, ...] = ('none', 'approaching', 'doors_open', 'inside')
 
@@ -65,17 +66,59 @@ class StateParams:
 
 @dataclass(frozen=True)
 class ElevatorState:
-    """The smoothed state at time ``t`` (seconds, the frame's stamp)."""
+    """The smoothed state at time ``t`` (seconds, the frame's stamp).
+
+    ``stamped`` is False when ``t`` did not come with the state (a plain word, or JSON without
+    ``stamp``) but was filled in by whoever received it.
+    """
 
     t: float
     state: str
     confidence: float
+    stamped: bool = True
 
     def to_json(self) -> str:
         """``{"state", "confidence", "stamp"}`` JSON as published on ``elevator/state``."""
         return json.dumps(
             {'state': self.state, 'confidence': round(self.confidence, 4), 'stamp': self.t}
         )
+
+    @classmethod
+    def from_json(cls, text: str, receive_t: float) -> ElevatorState:
+        """Parse what :meth:`to_json` writes; also a bare state word (``inside``).
+
+        The state is lower-cased; a missing confidence is 1.0; a missing or non-finite
+        ``stamp`` gives ``receive_t`` with ``stamped=False``. ``label`` is read as an old
+        spelling of ``state``.
+
+        Raises:
+            InputDataError: not JSON and not a state word, a state outside :data:`STATES`,
+                or a confidence that is not a number in [0, 1].
+        """
+        raw = text.strip()
+        if not raw.startswith('{'):
+            doc: object = {'state': raw}
+        else:
+            try:
+                doc = json.loads(raw)
+            except ValueError as err:
+                raise InputDataError(f'elevator state is not valid JSON: {raw[:80]!r}') from err
+        if not isinstance(doc, dict):
+            raise InputDataError(f'elevator state JSON is not an object: {raw[:80]!r}')
+        state = str(doc.get('state', doc.get('label', ''))).strip().lower()
+        if state not in STATES:
+            raise InputDataError(f'unknown elevator state {state!r} (one of {", ".join(STATES)})')
+        try:
+            confidence = float(doc.get('confidence', 1.0))
+            stamp = doc.get('stamp')
+            t = float(stamp) if stamp is not None else math.nan
+        except (TypeError, ValueError) as err:
+            raise InputDataError(f'elevator state has a non-numeric field: {raw[:80]!r}') from err
+        if not 0.0 <= confidence <= 1.0:
+            raise InputDataError(f'elevator state confidence {confidence} is outside [0, 1]')
+        if math.isfinite(t) and t > 0.0:
+            return cls(t, state, confidence, True)
+        return cls(float(receive_t), state, confidence, False)
 
 
 class ElevatorStateMachine:

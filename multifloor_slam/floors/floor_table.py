@@ -185,6 +185,23 @@ class FloorTable:
                 return min(free, key=lambda i: abs(i - ideal))
         return None
 
+    def start_floor(self, requested: int | None = None, resume: bool = True) -> int:
+        """The floor a run starts on: the one rule for the node, ``process`` and ``floors``.
+
+        The floor saved in the table (``current_floor``) when ``resume`` and it is known, else
+        ``requested``, else the reference floor (where the table's elevations start).
+
+        Raises:
+            ConfigError: ``requested`` is not in a non-empty table.
+        """
+        if resume and self.current_floor is not None and self.current_floor in self:
+            return int(self.current_floor)
+        if requested is None:
+            return int(self.reference_index) if len(self) else 0
+        if len(self) and requested not in self:
+            raise ConfigError(f'initial floor {requested} is not in the floor table {self.indices}')
+        return int(requested)
+
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form of the whole table."""

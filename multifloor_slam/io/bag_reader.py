@@ -18,7 +18,6 @@ Example::
 from __future__ import annotations
 
 import heapq
-import json
 import logging
 import math
 from collections.abc import Iterator, Mapping
@@ -27,23 +26,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import cv2
 import numpy as np
 
 from multifloor_slam.errors import BagError
-from multifloor_slam.io.records import (
-    BoolRecord,
-    CameraInfoRecord,
-    ElevatorStateRecord,
-    FloorRecord,
-    ImageRecord,
-    PoseRecord,
-    PressureRecord,
-    Record,
-    ScanRecord,
-    TemperatureRecord,
-    ValueRecord,
-)
+from multifloor_slam.io.records import PressureRecord, Record, TemperatureRecord
+from multifloor_slam.io.ros_adapter import header_stamp, to_record
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +104,6 @@ class ReadStats:
         corrupt: messages that failed to deserialise or convert (skipped).
         out_of_order: records older than one already yielded (skipped).
         zero_stamps: messages with a zero header stamp (log time used instead).
-        unit_fixes: pressure samples that looked like hPa and were converted to Pa.
         read_error: the error that ended the read early (truncated/corrupt file), or ''.
     """
 
@@ -125,141 +111,12 @@ class ReadStats:
     corrupt: int = 0
     out_of_order: int = 0
     zero_stamps: int = 0
-    unit_fixes: int = 0
     read_error: str = ''
 
     @property
     def skipped(self) -> int:
         """Messages skipped in all."""
         return self.corrupt + self.out_of_order
-
-
-def _stamp(msg: Any) -> float | None:
-    header = getattr(msg, 'header', None)
-    if header is None:
-        return None
-    st = header.stamp
-    return float(st.sec) + float(st.nanosec) * 1e-9
-
-
-def _yaw(q: Any) -> float:
-    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
-
-
-def _frame(msg: Any) -> str:
-    header = getattr(msg, 'header', None)
-    return str(header.frame_id) if header is not None else ''
-
-
-_CHANNELS = {
-    'bgr8': (3, None),
-    'rgb8': (3, cv2.COLOR_RGB2BGR),
-    'bgra8': (4, cv2.COLOR_BGRA2BGR),
-    'rgba8': (4, cv2.COLOR_RGBA2BGR),
-    'mono8': (1, cv2.COLOR_GRAY2BGR),
-    '8uc1': (1, cv2.COLOR_GRAY2BGR),
-    '8uc3': (3, None),
-    'bayer_rggb8': (1, cv2.COLOR_BayerBG2BGR),
-    'bayer_bggr8': (1, cv2.COLOR_BayerRG2BGR),
-    'bayer_gbrg8': (1, cv2.COLOR_BayerGR2BGR),
-    'bayer_grbg8': (1, cv2.COLOR_BayerGB2BGR),
-}
-_YUV = {
-    'yuv422': cv2.COLOR_YUV2BGR_UYVY,
-    'uyvy': cv2.COLOR_YUV2BGR_UYVY,
-    'yuv422_yuy2': cv2.COLOR_YUV2BGR_YUY2,
-    'yuyv': cv2.COLOR_YUV2BGR_YUY2,
-}
-
-
-def image_to_bgr(msg: Any) -> np.ndarray:
-    """sensor_msgs/Image -> (H, W, 3) uint8 BGR; raises ValueError on sizes that do not fit."""
-    h, w, step = int(msg.height), int(msg.width), int(msg.step)
-    enc = str(msg.encoding).lower()
-    data = np.frombuffer(msg.data, np.uint8)
-    if h <= 0 or w <= 0 or step <= 0 or data.size < h * step:
-        raise ValueError(f'image {w}x{h} step {step} does not fit {data.size} bytes')
-    rows = data[: h * step].reshape(h, step)
-    if enc in ('mono16', '16uc1'):
-        dt = np.dtype('>u2' if msg.is_bigendian else '<u2')
-        gray = (rows[:, : w * 2].copy().view(dt) >> 8).astype(np.uint8)
-        return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
-    if enc in _YUV:
-        return cv2.cvtColor(np.ascontiguousarray(rows[:, : w * 2]).reshape(h, w, 2), _YUV[enc])
-    if enc not in _CHANNELS:
-        raise ValueError(f'unsupported image encoding {msg.encoding!r}')
-    ch, code = _CHANNELS[enc]
-    img = rows[:, : w * ch].reshape(h, w, ch) if ch > 1 else rows[:, :w]
-    if code is None:
-        return img
-    return cv2.cvtColor(np.ascontiguousarray(img), code)
-
-
-def compressed_to_bgr(msg: Any) -> np.ndarray:
-    """sensor_msgs/CompressedImage (jpeg/png) -> BGR; raises ValueError if it does not decode."""
-    img = cv2.imdecode(np.frombuffer(msg.data, np.uint8), cv2.IMREAD_COLOR)
-    if img is None:
-        raise ValueError('compressed image does not decode')
-    return img
-
-
-def _convert_state(t: float, msg: Any) -> ElevatorStateRecord:
-    raw = str(msg.data)
-    try:
-        doc = json.loads(raw)
-    except ValueError:
-        return ElevatorStateRecord(t, raw.strip(), None, raw)
-    if isinstance(doc, dict):
-        conf = doc.get('confidence')
-        return ElevatorStateRecord(
-            t, str(doc.get('state', '')), float(conf) if conf is not None else None, raw
-        )
-    return ElevatorStateRecord(t, str(doc), None, raw)
-
-
-def _convert(kind: str, msgtype: str, t: float, msg: Any) -> Record:
-    """Message -> record of ``kind`` (raises on anything malformed)."""
-    if kind == 'pressure':
-        return PressureRecord(t, float(msg.fluid_pressure), None, float(msg.variance))
-    if kind == 'temperature':
-        return TemperatureRecord(t, float(msg.temperature))
-    if kind == 'scan':
-        return ScanRecord(
-            t,
-            np.asarray(msg.ranges, np.float32),
-            float(msg.angle_min),
-            float(msg.angle_increment),
-            float(msg.range_min),
-            float(msg.range_max),
-            _frame(msg),
-        )
-    if kind in ('pose', 'odom'):
-        pose = msg.pose if msgtype.endswith('PoseStamped') else msg.pose.pose
-        p = pose.position
-        return PoseRecord(
-            t, float(p.x), float(p.y), _yaw(pose.orientation), _frame(msg), float(p.z)
-        )
-    if kind == 'image':
-        if msgtype.endswith('CompressedImage'):
-            return ImageRecord(t, compressed_to_bgr(msg), _frame(msg))
-        return ImageRecord(t, image_to_bgr(msg), _frame(msg))
-    if kind == 'camera_info':
-        return CameraInfoRecord(
-            t,
-            int(msg.width),
-            int(msg.height),
-            np.asarray(msg.k, float).reshape(3, 3),
-            str(msg.distortion_model),
-        )
-    if kind == 'elevator_state':
-        return _convert_state(t, msg)
-    if kind == 'floor':
-        return FloorRecord(t, int(msg.data))
-    if kind == 'riding':
-        return BoolRecord(t, bool(msg.data))
-    if kind == 'altitude':
-        return ValueRecord(t, float(msg.data))
-    raise ValueError(f'unknown kind {kind!r}')
 
 
 def ros1_to_ros2(msg: Any, store: Any) -> Any:
@@ -506,25 +363,35 @@ class BagReader:
             start: skip messages logged before this time (s).
             stop: stop at messages logged at or after this time (s).
         """
+        for kind, rec, _ in self.read_messages(streams, start=start, stop=stop):
+            yield kind, rec
+
+    def read_messages(
+        self,
+        streams: Mapping[str, str | None],
+        *,
+        start: float | None = None,
+        stop: float | None = None,
+    ) -> Iterator[tuple[str, Record, Any]]:
+        """Like :meth:`read`, with each record's deserialised message (to replay it in order)."""
         r = self._r
         by_topic = {self.resolve(kind, topic): kind for kind, topic in streams.items()}
         conns = [c for c in r.connections if c.topic in by_topic]
         self.stats = stats = ReadStats(records={k: 0 for k in streams})
-        heap: list[tuple[float, int, str, Record]] = []
+        heap: list[tuple[float, int, str, Record, Any]] = []
         last_out = -math.inf
         seq = 0
-        hpa_warned = False
 
-        def release(until: float) -> Iterator[tuple[str, Record]]:
+        def release(until: float) -> Iterator[tuple[str, Record, Any]]:
             nonlocal last_out
             while heap and heap[0][0] <= until:
-                t, _, kind, rec = heapq.heappop(heap)
+                t, _, kind, rec, msg_obj = heapq.heappop(heap)
                 if t < last_out:
                     stats.out_of_order += 1
                     continue
                 last_out = t
                 stats.records[kind] += 1
-                yield kind, rec
+                yield kind, rec, msg_obj
 
         start_ns = None if start is None else int(start * 1e9)
         stop_ns = None if stop is None else int(stop * 1e9)
@@ -547,12 +414,9 @@ class BagReader:
             t_log = t_ns * 1e-9
             try:
                 msg_obj = r.deserialize(raw, conn.msgtype)
-                t = _stamp(msg_obj)
-                if t is None or t <= 0.0:
-                    if t is not None:
-                        stats.zero_stamps += 1
-                    t = t_log
-                rec = _convert(kind, conn.msgtype, t, msg_obj)
+                if header_stamp(msg_obj) == 0.0:
+                    stats.zero_stamps += 1
+                rec = to_record(kind, msg_obj, t_log)
             except Exception as err:  # corrupt payload: skip it, count it, go on
                 stats.corrupt += 1
                 if stats.corrupt <= 3 or stats.corrupt % 1000 == 0:
@@ -563,16 +427,7 @@ class BagReader:
                         err,
                     )
                 continue
-            if isinstance(rec, PressureRecord) and 0.0 < rec.pressure_pa < 2000.0:
-                # Some drivers publish hPa although FluidPressure is defined in Pa.
-                rec = PressureRecord(
-                    rec.t, rec.pressure_pa * 100.0, rec.temperature_c, rec.variance * 1e4
-                )
-                stats.unit_fixes += 1
-                if not hpa_warned:
-                    hpa_warned = True
-                    log.warning('%s looks like hPa; converting to Pa', conn.topic)
-            heapq.heappush(heap, (rec.t, seq, kind, rec))
+            heapq.heappush(heap, (rec.t, seq, kind, rec, msg_obj))
             seq += 1
             yield from release(t_log - self.reorder_window_s)
         yield from release(math.inf)
@@ -683,8 +538,6 @@ __all__ = [
     'TOPIC_FLAGS',
     'BagReader',
     'ReadStats',
-    'compressed_to_bgr',
-    'image_to_bgr',
     'normalize_topic',
     'read_bag',
 ]

@@ -1,4 +1,4 @@
-"""Plain records the bag reader yields: floats and numpy arrays, no message types.
+"""Plain records: the only thing that crosses from messages into the algorithms.
 
 Stamps ``t`` are float seconds: the header stamp when the message has one, else the log time.
 """
@@ -6,6 +6,7 @@ Stamps ``t`` are float seconds: the header stamp when the message has one, else 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -68,12 +69,22 @@ class CameraInfoRecord:
 
 @dataclass(frozen=True)
 class ElevatorStateRecord:
-    """``elevator/state``: a state word (none/approaching/doors_open/inside) and confidence."""
+    """``elevator/state``: a state word (none/approaching/doors_open/inside) and confidence.
+
+    ``t`` is when it was received (log time, node clock); ``stamp`` is the camera frame's stamp
+    the detector wrote into the JSON, None when it wrote none.
+    """
 
     t: float
     state: str
-    confidence: float | None = None
+    confidence: float = 1.0
     raw: str = ''
+    stamp: float | None = None
+
+    @property
+    def event_t(self) -> float:
+        """The frame stamp when known, else the receive time."""
+        return self.t if self.stamp is None else self.stamp
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,25 @@ class TemperatureRecord:
     temperature_c: float
 
 
+@dataclass(frozen=True)
+class FloorTableRecord:
+    """``floor/table``: the floor estimator's learned table (``FloorTable.to_dict()``)."""
+
+    t: float
+    table: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class GridRecord:
+    """A SLAM's own occupancy grid (nav_msgs/OccupancyGrid): int8 -1..100, rows = y up."""
+
+    t: float
+    grid: NDArray[np.int8]
+    resolution: float
+    origin: tuple[float, float, float]  # x, y, yaw of cell (0, 0)'s corner
+    frame_id: str = ''
+
+
 Record = (
     PressureRecord
     | ScanRecord
@@ -119,6 +149,8 @@ Record = (
     | BoolRecord
     | ValueRecord
     | TemperatureRecord
+    | FloorTableRecord
+    | GridRecord
 )
 
 __all__ = [
@@ -126,6 +158,8 @@ __all__ = [
     'CameraInfoRecord',
     'ElevatorStateRecord',
     'FloorRecord',
+    'FloorTableRecord',
+    'GridRecord',
     'ImageRecord',
     'PoseRecord',
     'PressureRecord',

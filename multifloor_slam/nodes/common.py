@@ -19,6 +19,8 @@ from rclpy.qos import (
     qos_profile_sensor_data,
 )
 
+from multifloor_slam.params import field_descriptions
+
 T = TypeVar('T')
 
 #: Sensors: best effort, keep last 5 (rclpy's ``qos_profile_sensor_data``).
@@ -46,23 +48,21 @@ def sensor_qos(depth: int) -> QoSProfile:
     )
 
 
-def stamp_to_sec(stamp: Any) -> float:
-    """builtin_interfaces/Time -> float seconds."""
-    return float(stamp.sec) + float(stamp.nanosec) * 1e-9
-
-
 def declare_dataclass(
     node: Node,
     cls: type[T],
-    descriptions: Mapping[str, str],
+    descriptions: Mapping[str, str] | None = None,
     prefix: str = '',
 ) -> T:
     """Declare one ROS parameter per field of a params dataclass and build it from their values.
 
     The dataclass default is the parameter default, so ``config/multifloor_slam.yaml`` and the
     code can never disagree about what "unset" means. Invalid values raise the dataclass's own
-    validation error (``__post_init__``) at start-up, before any message is processed.
+    validation error (``__post_init__``) at start-up, before any message is processed. The
+    description of each field comes from ``descriptions`` or else from the dataclass's own
+    ``Attributes:`` docstring.
     """
+    texts = {**field_descriptions(cls), **(descriptions or {})}
     values: dict[str, Any] = {}
     for field in dataclasses.fields(cls):  # type: ignore[arg-type]
         if field.default is not dataclasses.MISSING:
@@ -74,7 +74,7 @@ def declare_dataclass(
         if isinstance(default, tuple):
             default = list(default)
         name = f'{prefix}{field.name}'
-        descriptor = ParameterDescriptor(description=descriptions.get(field.name, ''))
+        descriptor = ParameterDescriptor(description=texts.get(field.name, ''))
         value = node.declare_parameter(name, default, descriptor).value
         if isinstance(field.default, tuple) and value is not None:
             value = tuple(value)

@@ -10,43 +10,29 @@ not match the data, undecodable compressed bytes) are counted and logged at a lo
 
 from __future__ import annotations
 
-import array
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
 
-from multifloor_slam.elevators.detector import (
-    Detection,
-    DetectorParams,
-    ElevatorDetector,
-    draw_detections,
-)
-from multifloor_slam.elevators.state import ElevatorState, ElevatorStateMachine, StateParams
+from multifloor_slam.elevators.detector import DetectorParams, ElevatorDetector, draw_detections
+from multifloor_slam.elevators.state import ElevatorStateMachine, StateParams
 from multifloor_slam.errors import ConfigError, InputDataError, MultifloorError
+from multifloor_slam.io import ros_adapter
+from multifloor_slam.io.ros_messages import bgr_image, detection_array
 from multifloor_slam.nodes.common import (
     LATCHED_QOS,
     RELIABLE_QOS,
     declare_dataclass,
     sensor_qos,
     spin_node,
-    stamp_to_sec,
 )
-
-#: Channels of each supported ``sensor_msgs/Image`` encoding and its conversion to BGR.
-ENCODINGS: dict[str, tuple[int, int | None]] = {
-    'bgr8': (3, None),
-    'rgb8': (3, cv2.COLOR_RGB2BGR),
-    'mono8': (1, cv2.COLOR_GRAY2BGR),
-    'bgra8': (4, cv2.COLOR_BGRA2BGR),
-    'rgba8': (4, cv2.COLOR_RGBA2BGR),
-}
+from multifloor_slam.pipeline.elevator_stage import ElevatorOutput, ElevatorStage
 
 
 @dataclass(frozen=True)
@@ -107,44 +93,6 @@ class DetectorStats:
     inference_sum_s: float = 0.0
 
 
-def image_to_bgr(msg: Any) -> np.ndarray:
-    """``sensor_msgs/Image`` -> BGR array; a view on the message bytes for ``bgr8``.
-
-    Raises:
-        InputDataError: unsupported encoding, zero size, or data shorter than the header says.
-    """
-    enc = str(msg.encoding).lower()
-    if enc not in ENCODINGS:
-        raise InputDataError(f'unsupported image encoding {msg.encoding!r}')
-    ch, conversion = ENCODINGS[enc]
-    h, w, step = int(msg.height), int(msg.width), int(msg.step)
-    if h <= 0 or w <= 0:
-        raise InputDataError(f'zero-size image {w}x{h}')
-    step = step or w * ch
-    buf = np.frombuffer(msg.data, np.uint8)
-    if step < w * ch or buf.size < h * step:
-        raise InputDataError(f'image data ({buf.size} B) too short for {w}x{h} {enc} step {step}')
-    img = buf[: h * step].reshape(h, step)[:, : w * ch].reshape(h, w, ch)
-    if conversion is None:
-        return img
-    return cv2.cvtColor(img, conversion)
-
-
-def compressed_to_bgr(msg: Any) -> np.ndarray:
-    """``sensor_msgs/CompressedImage`` (JPEG/PNG) -> BGR array.
-
-    Raises:
-        InputDataError: empty or undecodable data.
-    """
-    buf = np.frombuffer(msg.data, np.uint8)
-    if buf.size == 0:
-        raise InputDataError('empty compressed image')
-    img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
-    if img is None or img.size == 0:
-        raise InputDataError(f'cannot decode compressed image ({msg.format!r}, {buf.size} B)')
-    return img
-
-
 class ElevatorDetectorNode(Node):
     """Camera -> ``elevator/state`` (+ ``elevator/debug_image``, ``elevator/detections``)."""
 
@@ -154,12 +102,12 @@ class ElevatorDetectorNode(Node):
         self.state_params = declare_dataclass(self, StateParams, DESCRIPTIONS)
         self.node_params = declare_dataclass(self, NodeParams, DESCRIPTIONS)
         try:
-            self.detector = ElevatorDetector(self.detector_params)
+            detector = ElevatorDetector(self.detector_params)
         except MultifloorError as err:
             self.get_logger().fatal(str(err))
             self.destroy_node()
             raise
-        self.state_machine = ElevatorStateMachine(self.state_params)
+        self.stage = ElevatorStage(detector, ElevatorStateMachine(self.state_params))
         self.stats = DetectorStats()
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -221,11 +169,16 @@ class ElevatorDetectorNode(Node):
             if item is not None:
                 self._process(*item)
 
+    @property
+    def detector(self) -> ElevatorDetector:
+        """The stage's detector."""
+        return self.stage.detector
+
     def _process(self, msg: Any, received: float) -> None:
         try:
-            bgr = compressed_to_bgr(msg) if isinstance(msg, CompressedImage) else image_to_bgr(msg)
+            rec = ros_adapter.image_record(msg, self.get_clock().now().nanoseconds * 1e-9)
             t0 = time.monotonic()
-            detections = self.detector.detect(bgr)
+            out = self.stage.on_image(rec)
             infer = time.monotonic() - t0
         except InputDataError as err:
             self._count_error(str(err))
@@ -233,9 +186,7 @@ class ElevatorDetectorNode(Node):
         except Exception as err:
             self._count_error(f'{type(err).__name__}: {err}')
             return
-        stamp = stamp_to_sec(msg.header.stamp)
-        state = self.state_machine.update(stamp, detections, bgr.shape)
-        self._publish(msg, bgr, detections, state)
+        self._publish(msg.header, rec.image, out)
         latency = time.monotonic() - received
         with self._lock:
             s = self.stats
@@ -245,38 +196,14 @@ class ElevatorDetectorNode(Node):
             s.latency_max_s = max(s.latency_max_s, latency)
             s.inference_sum_s += infer
 
-    def _publish(
-        self, msg: Any, bgr: np.ndarray, dets: list[Detection], state: ElevatorState
-    ) -> None:
-        self._pub_state.publish(String(data=state.to_json()))
+    def _publish(self, header: Any, bgr: np.ndarray, out: ElevatorOutput) -> None:
+        self._pub_state.publish(String(data=out.json))
         if self._vision is not None:
-            self._vision.publish(self._to_vision_msg(msg.header, dets))
+            self._vision.publish(detection_array(header, out.detections))
         if self._pub_debug is not None and self._pub_debug.get_subscription_count() > 0:
-            img = draw_detections(bgr, dets, f'{state.state} {state.confidence:.2f}')
-            out = Image()
-            out.header = msg.header
-            out.height, out.width = img.shape[:2]
-            out.encoding = 'bgr8'
-            out.step = img.shape[1] * 3
-            out.data = array.array('B', img.tobytes())
-            self._pub_debug.publish(out)
-
-    def _to_vision_msg(self, header: Any, dets: list[Detection]) -> Any:
-        from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
-
-        out = Detection2DArray(header=header)
-        for d in dets:
-            x1, y1, x2, y2 = d.box_xyxy
-            det = Detection2D(header=header)
-            det.bbox.center.position.x = (x1 + x2) / 2
-            det.bbox.center.position.y = (y1 + y2) / 2
-            det.bbox.size_x, det.bbox.size_y = x2 - x1, y2 - y1
-            hyp = ObjectHypothesisWithPose()
-            hyp.hypothesis.class_id = d.class_name
-            hyp.hypothesis.score = d.confidence
-            det.results.append(hyp)
-            out.detections.append(det)
-        return out
+            title = f'{out.state.state} {out.state.confidence:.2f}'
+            img = draw_detections(bgr, out.detections, title)
+            self._pub_debug.publish(bgr_image(img, header))
 
     def _count_error(self, text: str) -> None:
         with self._lock:
@@ -311,4 +238,4 @@ def main(args: list[str] | None = None) -> None:
     spin_node(ElevatorDetectorNode, args)
 
 
-__all__ = ['ElevatorDetectorNode', 'compressed_to_bgr', 'image_to_bgr', 'main']
+__all__ = ['ElevatorDetectorNode', 'main']

@@ -1,35 +1,32 @@
 """ROS 2 node ``floor_estimator``: which floor the robot is on, from its barometer.
 
-Subscribes ``barometer/pressure`` (sensor_msgs/FluidPressure, Pa), optionally
-``barometer/temperature`` (sensor_msgs/Temperature) and ``elevator/state`` (std_msgs/String
-JSON ``{"state": ..., "confidence": ...}``). Publishes ``floor/current`` (Int32),
-``floor/altitude`` (Float64, m relative to the reference floor) and ``floor/riding`` (Bool),
-latched so late joiners get the state, and ``floor/event`` (String, one JSON line per ride).
-The floor table is saved atomically after every ride and on shutdown, and reloaded at start,
-so a restarted node continues the same building on the same floor.
+A transport shell around :class:`~multifloor_slam.pipeline.floor_stage.FloorStage`, the stage
+``process`` runs too. Subscribes ``barometer/pressure`` (FluidPressure), optionally
+``barometer/temperature`` (Temperature) and ``elevator/state`` (String JSON). Publishes,
+latched so late joiners get the state: ``floor/current`` (Int32), ``floor/altitude`` (Float64, m
+relative to the reference floor), ``floor/riding`` (Bool), ``floor/table`` (String, JSON of the
+learned table); and ``floor/event`` (String, one JSON line per ride). The floor table is saved
+atomically after every ride and on shutdown, and reloaded at start, so a restarted node
+continues the same building on the same floor.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 from typing import Any
 
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 from sensor_msgs.msg import FluidPressure, Temperature
-from std_msgs.msg import Bool, Float64, Int32, String
+from std_msgs.msg import String
 
-from multifloor_slam.floors.estimator import (
-    PARAM_DESCRIPTIONS,
-    FloorEstimator,
-    FloorEstimatorParams,
-    FloorState,
-)
+from multifloor_slam.errors import InputDataError, MultifloorError
+from multifloor_slam.floors.estimator import FloorEstimator
 from multifloor_slam.floors.floor_table import FloorTable
+from multifloor_slam.floors.params import PARAM_DESCRIPTIONS, FloorEstimatorParams
 from multifloor_slam.floors.pressure_filter import REJECTION_KEYS
-from multifloor_slam.errors import ConfigError, MultifloorError
+from multifloor_slam.io import ros_adapter
+from multifloor_slam.io.ros_messages import FLOOR_OUTPUT_TYPES, floor_output_msg
 from multifloor_slam.nodes.common import (
     LATCHED_QOS,
     RELIABLE_QOS,
@@ -37,22 +34,42 @@ from multifloor_slam.nodes.common import (
     declare_dataclass,
     sensor_qos,
     spin_node,
-    stamp_to_sec,
+)
+from multifloor_slam.pipeline.floor_stage import (
+    FloorOutput,
+    FloorStage,
+    FloorStageParams,
+    floor_outputs,
 )
 
-#: A temperature reading older than this (s) is not used.
-_TEMPERATURE_MAX_AGE_S = 30.0
 #: Seconds between two warnings about rejected samples.
 _STATS_LOG_PERIOD_S = 30.0
 _REJECTION_KEYS = (*REJECTION_KEYS, 'bad_elevator_state')
+#: Topic per floor-stage output kind.
+OUTPUT_TOPICS = {
+    'floor_table': 'floor/table',
+    'floor': 'floor/current',
+    'riding': 'floor/riding',
+    'altitude': 'floor/altitude',
+}
+
+
+def load_floor_table(path: Path | None, seed: str, max_observations: int) -> FloorTable | None:
+    """The table to start from: the file when it exists, else the seed, else None."""
+    if path is not None and path.exists():
+        return FloorTable.load(path, max_observations)
+    if seed:
+        return FloorTable.from_seed(seed, max_observations)
+    return None
 
 
 class FloorEstimatorNode(Node):
-    """Thin wrapper: parameters, message conversion, :class:`FloorEstimator`, publishing."""
+    """Parameters, subscriptions and publishers around a :class:`FloorStage`."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('floor_estimator', **kwargs)
-        self._params = declare_dataclass(self, FloorEstimatorParams, PARAM_DESCRIPTIONS)
+        est_params = declare_dataclass(self, FloorEstimatorParams, PARAM_DESCRIPTIONS)
+        stage_params = declare_dataclass(self, FloorStageParams)
 
         def declare(name: str, default: Any, description: str) -> Any:
             desc = ParameterDescriptor(description=description)
@@ -68,39 +85,18 @@ class FloorEstimatorNode(Node):
             '',
             'known floors "index:elevation_m[:label],..." used when no table file exists',
         )
-        initial_floor = int(declare('initial_floor', 0, 'floor index the robot starts on'))
-        resume = bool(
-            declare('resume_floor', True, 'start on the floor saved in the table file, if any')
-        )
-        self._pressure_scale = float(
-            declare('pressure_scale', 1.0, 'factor to Pa (100.0 for drivers that publish hPa)')
-        )
         self._table_path = Path(table_file).expanduser() if table_file else None
-
-        table = None
-        if self._table_path is not None and self._table_path.exists():
-            table = FloorTable.load(self._table_path, self._params.table_max_observations)
-            self.get_logger().info(
-                f'loaded floor table {self._table_path}: {[f.label for f in table]}'
-            )
-        elif seed:
-            table = FloorTable.from_seed(seed, self._params.table_max_observations)
-        if table is not None and len(table):
-            if resume and table.current_floor is not None and table.current_floor in table:
-                initial_floor = table.current_floor
-            elif initial_floor not in table:
-                raise ConfigError(
-                    f'initial_floor {initial_floor} is not in the floor table {table.indices}'
-                )
-        self._est = FloorEstimator(self._params, table, initial_floor)
-        self._temperature: tuple[float, float] | None = None
-        self._last_floor: int | None = None
-        self._last_riding: bool | None = None
+        table = load_floor_table(self._table_path, seed, est_params.table_max_observations)
+        if table is not None:
+            self.get_logger().info(f'floor table: {[f.label for f in table]}')
+        self.stage = FloorStage(stage_params, est_params, table)
         self._logged_rejections: dict[str, int] = {}
+        self.bad_messages = 0
 
-        self._pub_floor = self.create_publisher(Int32, 'floor/current', LATCHED_QOS)
-        self._pub_alt = self.create_publisher(Float64, 'floor/altitude', LATCHED_QOS)
-        self._pub_riding = self.create_publisher(Bool, 'floor/riding', LATCHED_QOS)
+        self._pubs = {
+            kind: self.create_publisher(FLOOR_OUTPUT_TYPES[kind], topic, LATCHED_QOS)
+            for kind, topic in OUTPUT_TOPICS.items()
+        }
         self._pub_event = self.create_publisher(String, 'floor/event', RELIABLE_QOS)
         self.create_subscription(
             FluidPressure, 'barometer/pressure', self._on_pressure, SENSOR_QOS
@@ -111,65 +107,52 @@ class FloorEstimatorNode(Node):
         # Best effort receives from reliable and best-effort publishers alike.
         self.create_subscription(String, 'elevator/state', self._on_elevator, sensor_qos(10))
         self.samples_received = 0
-        self._publish(
-            FloorState(0.0, initial_floor, self._est.table.label(initial_floor), 0.0, False, 1.0),
-            force=True,
-        )
+        self._publish(self.stage.initial())
+        floor = self.stage.estimator.floor
         self.get_logger().info(
-            f'floor_estimator started on floor {self._est.table.label(initial_floor)} '
-            f'({len(self._est.table)} floors known)'
+            f'floor_estimator started on floor {self.stage.table.label(floor)} '
+            f'({len(self.stage.table)} floors known)'
         )
 
     @property
     def estimator(self) -> FloorEstimator:
         """The core estimator (its table and statistics)."""
-        return self._est
+        return self.stage.estimator
 
-    def _stamp(self, header: Any) -> float:
-        t = stamp_to_sec(header.stamp)
-        if t == 0.0:
-            t = self.get_clock().now().nanoseconds * 1e-9
-        return t
+    def _now(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
 
     def _on_temperature(self, msg: Temperature) -> None:
-        self._temperature = (self._stamp(msg.header), float(msg.temperature))
+        self.stage.on_temperature(ros_adapter.temperature_record(msg, self._now()))
 
     def _on_elevator(self, msg: String) -> None:
         try:
-            data = json.loads(msg.data)
-            state, conf = str(data['state']), float(data.get('confidence', 1.0))
-        except (ValueError, KeyError, TypeError):
-            self._est.set_elevator_state(math.nan, 'invalid', math.nan)  # counted
+            rec = ros_adapter.elevator_state_record(msg, self._now())
+        except InputDataError as err:
+            self.bad_messages += 1
+            self.get_logger().warning(
+                f'elevator/state: {err} ({self.bad_messages} bad messages so far)',
+                throttle_duration_sec=_STATS_LOG_PERIOD_S,
+            )
             return
-        self._est.set_elevator_state(self.get_clock().now().nanoseconds * 1e-9, state, conf)
+        self.stage.on_elevator_state(rec)
 
     def _on_pressure(self, msg: FluidPressure) -> None:
         self.samples_received += 1
-        t = self._stamp(msg.header)
-        temperature = None
-        if self._temperature is not None and abs(t - self._temperature[0]) <= (
-            _TEMPERATURE_MAX_AGE_S
-        ):
-            temperature = self._temperature[1]
-        state = self._est.update(t, float(msg.fluid_pressure) * self._pressure_scale, temperature)
-        self._publish(state)
-        if state.event is not None:
-            self._pub_event.publish(String(data=state.event.to_json()))
-            self.get_logger().info(f'ride: {state.event.to_json()}')
+        out = self.stage.on_pressure(ros_adapter.pressure_record(msg, self._now()))
+        self._publish(out)
+        if out.event is not None:
+            self._pub_event.publish(String(data=out.event.to_json()))
+            self.get_logger().info(f'ride: {out.event.to_json()}')
             self._save()
         self._log_rejections()
 
-    def _publish(self, state: FloorState, force: bool = False) -> None:
-        if force or state.floor != self._last_floor:
-            self._pub_floor.publish(Int32(data=int(state.floor)))
-            self._last_floor = state.floor
-        if force or state.riding != self._last_riding:
-            self._pub_riding.publish(Bool(data=bool(state.riding)))
-            self._last_riding = state.riding
-        self._pub_alt.publish(Float64(data=float(state.altitude_m)))
+    def _publish(self, out: FloorOutput) -> None:
+        for kind, rec in floor_outputs(out):
+            self._pubs[kind].publish(floor_output_msg(rec))
 
     def _log_rejections(self) -> None:
-        stats = self._est.stats
+        stats = self.stage.stats
         rejected = {k: stats[k] for k in _REJECTION_KEYS if stats.get(k)}
         if rejected and rejected != self._logged_rejections:
             self.get_logger().warning(
@@ -182,7 +165,7 @@ class FloorEstimatorNode(Node):
         if self._table_path is None:
             return
         try:
-            self._est.table.save(self._table_path)
+            self.stage.table.save(self._table_path)
         except MultifloorError as err:
             self.get_logger().error(str(err))
 
@@ -196,4 +179,4 @@ def main(args: list[str] | None = None) -> None:
     spin_node(FloorEstimatorNode, args)
 
 
-__all__ = ['FloorEstimatorNode', 'main']
+__all__ = ['OUTPUT_TOPICS', 'FloorEstimatorNode', 'load_floor_table', 'main']

@@ -1,9 +1,9 @@
-"""The three nodes' wiring as one deterministic object: records in stamp order -> a building.
+"""The three nodes' stages connected directly: records in stamp order -> a building.
 
-``floor_estimator`` -> ``floor/current``, ``floor/riding``, ``floor/altitude`` ->
-``floor_map_manager``; ``elevator_detector`` -> ``elevator/state`` -> both. The live nodes
-make exactly these core calls; here they happen in stamp order without DDS, so a bag always
-gives the same building.
+``FloorStage`` -> (floor, riding, altitude, table) -> ``MapStage``; ``ElevatorStage`` ->
+elevator state -> both. The live nodes run these same stages and hand the same records over DDS
+(:func:`~multifloor_slam.pipeline.floor_stage.floor_outputs` is the list both paths use); here
+they are handed over in stamp order without DDS, so a bag always gives the same building.
 """
 
 from __future__ import annotations
@@ -12,25 +12,20 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
 
-import numpy as np
-
-from multifloor_slam.maps.mapper import BuildingMapper, MapperParams
-from multifloor_slam.floors.estimator import FloorEstimator, FloorState, RideEvent
-from multifloor_slam.floors.params import FloorEstimatorParams
-from multifloor_slam.floors.floor_table import FloorTable
+from multifloor_slam.floors.estimator import RideEvent
 from multifloor_slam.io.records import (
     ElevatorStateRecord,
     ImageRecord,
-    PoseRecord,
     PressureRecord,
+    Record,
     ScanRecord,
+    TemperatureRecord,
 )
-
-#: ``floor/altitude`` is published with every pressure sample live; the mapper only needs it
-#: now and then to estimate floor elevations.
-_ALTITUDE_PERIOD_S = 0.5
+from multifloor_slam.maps.mapper import BuildingMapper
+from multifloor_slam.pipeline.elevator_stage import ElevatorStage
+from multifloor_slam.pipeline.floor_stage import FloorOutput, FloorStage, floor_outputs
+from multifloor_slam.pipeline.map_stage import MapStage
 
 
 @dataclass
@@ -47,117 +42,87 @@ class StageTimer:
 
 
 class BuildingPipeline:
-    """Feed records, get the building: floor estimator + optional detector + map layers."""
+    """Feed records, get the building: floor stage + optional elevator stage + map stage."""
 
     def __init__(
         self,
-        floor_params: FloorEstimatorParams | None = None,
-        mapper_params: MapperParams | None = None,
-        detector: Any = None,
-        state_machine: Any = None,
-        floor_table: FloorTable | None = None,
-        initial_floor: int = 0,
+        floor_stage: FloorStage,
+        map_stage: MapStage,
+        elevator_stage: ElevatorStage | None = None,
     ) -> None:
-        """Create the pipeline.
-
-        Args:
-            floor_params: floor estimator parameters.
-            mapper_params: map layer parameters.
-            detector: an ``ElevatorDetector`` (None: images are ignored).
-            state_machine: an ``ElevatorStateMachine`` fed by the detector.
-            floor_table: a known floor table to start from.
-            initial_floor: the floor the recording starts on.
-        """
-        self.estimator = FloorEstimator(
-            floor_params or FloorEstimatorParams(), table=floor_table, initial_floor=initial_floor
-        )
-        self.mapper = BuildingMapper(mapper_params or MapperParams(initial_floor=initial_floor))
-        self.detector = detector
-        self.state_machine = state_machine
-        self.rides: list[RideEvent] = []
+        self.floor_stage = floor_stage
+        self.map_stage = map_stage
+        self.elevator_stage = elevator_stage
         self.floor_trace: list[tuple[float, int, bool]] = []
         self.elevator_states: list[tuple[float, str, float]] = []
         self.timer = StageTimer()
-        self._floor: int | None = None
-        self._riding: bool | None = None
-        self._last_altitude_t = -np.inf
         self._last_state = ''
+        self._forward(floor_stage.initial())
 
-    def on_pressure(self, rec: PressureRecord) -> FloorState:
-        """One barometer sample: what ``floor_estimator`` does, then what it publishes."""
+    @property
+    def mapper(self) -> BuildingMapper:
+        """The map stage's mapper."""
+        return self.map_stage.mapper
+
+    @property
+    def rides(self) -> list[RideEvent]:
+        """Rides found so far."""
+        return self.floor_stage.rides
+
+    def _forward(self, out: FloorOutput) -> None:
+        for kind, rec in floor_outputs(out):
+            self.map_stage.feed(kind, rec)
+        floor, riding = out.floor, out.riding
+        if floor is not None or riding is not None:
+            last = self.floor_trace[-1] if self.floor_trace else (0.0, 0, False)
+            self.floor_trace.append(
+                (out.t, last[1] if floor is None else floor, last[2] if riding is None else riding)
+            )
+
+    def on_pressure(self, rec: PressureRecord) -> None:
+        """A barometer sample through the floor stage, its outputs on to the map stage."""
         t0 = time.perf_counter()
-        st = self.estimator.update(rec.t, rec.pressure_pa, rec.temperature_c)
+        out = self.floor_stage.on_pressure(rec)
         self.timer.add('floor', t0)
         t0 = time.perf_counter()
-        if st.riding != self._riding:
-            self._riding = st.riding
-            self.mapper.set_riding(st.t, st.riding)
-        if st.floor != self._floor:
-            self._floor = st.floor
-            self.mapper.set_floor(st.t, st.floor, self._elevation(st.floor))
-        if st.t - self._last_altitude_t >= _ALTITUDE_PERIOD_S:
-            self._last_altitude_t = st.t
-            self.mapper.add_altitude(st.t, st.altitude_m)
+        self._forward(out)
         self.timer.add('map', t0)
-        if st.event is not None:
-            self.rides.append(st.event)
-        if not self.floor_trace or self.floor_trace[-1][1:] != (st.floor, st.riding):
-            self.floor_trace.append((st.t, st.floor, st.riding))
-        return st
-
-    def on_pose(self, rec: PoseRecord) -> None:
-        """A SLAM pose."""
-        t0 = time.perf_counter()
-        self.mapper.add_pose(rec.t, rec.x, rec.y, rec.yaw)
-        self.timer.add('map', t0)
-
-    def on_scan(self, rec: ScanRecord) -> bool:
-        """A laser scan; True when integrated into a floor layer."""
-        t0 = time.perf_counter()
-        used = self.mapper.add_scan(
-            rec.t, rec.ranges, rec.angle_min, rec.angle_increment, rec.range_min, rec.range_max
-        )
-        self.timer.add('scan', t0)
-        return used
 
     def on_image(self, rec: ImageRecord) -> None:
-        """A camera frame: detector -> state machine -> ``elevator/state``."""
-        if self.detector is None or self.state_machine is None:
+        """A camera frame: elevator stage -> ``elevator/state`` -> floor and map stages."""
+        if self.elevator_stage is None:
             return
         t0 = time.perf_counter()
-        detections = self.detector.detect(rec.image)
-        state = self.state_machine.update(rec.t, detections, rec.image.shape)
+        out = self.elevator_stage.on_image(rec)
         self.timer.add('detector', t0)
-        self.on_elevator_state(ElevatorStateRecord(rec.t, state.state, state.confidence))
+        self.on_elevator_state(out.record)
 
     def on_elevator_state(self, rec: ElevatorStateRecord) -> None:
-        """An elevator state, from the detector or recorded in the bag."""
-        conf = 1.0 if rec.confidence is None else float(rec.confidence)
-        self.estimator.set_elevator_state(rec.t, rec.state, conf)
-        self.mapper.set_elevator_state(rec.t, rec.state, conf)
+        """An elevator state, from the elevator stage or recorded in the bag."""
+        self.floor_stage.on_elevator_state(rec)
+        self.map_stage.on_elevator_state(rec)
         if rec.state != self._last_state:
             self._last_state = rec.state
-            self.elevator_states.append((rec.t, rec.state, conf))
+            self.elevator_states.append((rec.event_t, rec.state, rec.confidence))
 
-    def feed(self, kind: str, rec: Any) -> None:
+    def feed(self, kind: str, rec: Record) -> None:
         """Dispatch one ``(kind, record)`` pair from :class:`~multifloor_slam.io.BagReader`."""
-        handler = self._handlers.get(kind)
-        if handler is not None:
-            handler(self, rec)
-
-    def _elevation(self, floor: int) -> float | None:
-        table = self.estimator.table
-        return table.elevation(floor) if floor in table else None
+        if isinstance(rec, PressureRecord):
+            self.on_pressure(rec)
+        elif isinstance(rec, TemperatureRecord):
+            self.floor_stage.on_temperature(rec)
+        elif isinstance(rec, ImageRecord):
+            self.on_image(rec)
+        elif isinstance(rec, ElevatorStateRecord):
+            self.on_elevator_state(rec)
+        else:
+            t0 = time.perf_counter()
+            self.map_stage.feed(kind, rec)
+            self.timer.add('scan' if isinstance(rec, ScanRecord) else 'map', t0)
 
     def save(self, out_dir: Path) -> Path:
-        """Write the building (maps, building.yaml, Open-RMF, PNG); returns building.yaml."""
-        return self.mapper.save(out_dir, floor_table=self.estimator.table.to_dict())
+        """Write the building (maps, building.yaml with the floor table, Open-RMF, PNG)."""
+        return self.map_stage.save(out_dir)
 
-    _handlers: ClassVar[dict[str, Any]] = {
-        'pressure': on_pressure,
-        'pose': on_pose,
-        'odom': on_pose,
-        'scan': on_scan,
-        'image': on_image,
-        'elevator_state': on_elevator_state,
-    }
+
+__all__ = ['BuildingPipeline', 'StageTimer']

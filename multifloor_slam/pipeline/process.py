@@ -10,12 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from multifloor_slam.maps.mapper import MapperParams
-from multifloor_slam.floors.params import FloorEstimatorParams
-from multifloor_slam.floors.floor_table import FloorTable
 from multifloor_slam.errors import BagError
+from multifloor_slam.floors.floor_table import FloorTable
+from multifloor_slam.floors.params import FloorEstimatorParams
 from multifloor_slam.io.bag_reader import BagReader
+from multifloor_slam.maps.mapper import BuildingMapper, MapperParams
 from multifloor_slam.pipeline.building_pipeline import BuildingPipeline
+from multifloor_slam.pipeline.elevator_stage import ElevatorStage
+from multifloor_slam.pipeline.floor_stage import FloorStage, FloorStageParams
+from multifloor_slam.pipeline.map_stage import MapStage, MapStageParams
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +38,12 @@ class ProcessOptions:
         detector_rate_hz: at most this many frames per second go to the detector (0 = all).
         detector_params: overrides for ``DetectorParams`` (model_path, device, imgsz, ...).
         floor_params: floor estimator parameters.
+        floor_stage_params: pressure unit, temperature pairing, start floor rule.
         mapper_params: map layer parameters.
+        map_stage_params: event timing and rates of the map stage.
         floor_table: a known floor table (YAML) to start from.
-        initial_floor: the floor the recording starts on.
+        initial_floor: the floor the recording starts on (None: the floor table's saved
+            floor, else ``floor_stage_params.initial_floor``).
         progress: show a progress bar with an ETA on stderr.
     """
 
@@ -46,9 +52,11 @@ class ProcessOptions:
     detector_rate_hz: float = 0.0
     detector_params: dict[str, Any] = field(default_factory=dict)
     floor_params: FloorEstimatorParams = field(default_factory=FloorEstimatorParams)
+    floor_stage_params: FloorStageParams = field(default_factory=FloorStageParams)
     mapper_params: MapperParams | None = None
+    map_stage_params: MapStageParams = field(default_factory=MapStageParams)
     floor_table: Path | None = None
-    initial_floor: int = 0
+    initial_floor: int | None = None
     progress: bool = True
 
 
@@ -110,14 +118,28 @@ class ProcessReport:
         return '\n'.join(lines)
 
 
-def _make_detector(options: ProcessOptions) -> tuple[Any, Any]:
+def _make_elevator_stage(options: ProcessOptions) -> ElevatorStage:
     from multifloor_slam.elevators.detector import DetectorParams, ElevatorDetector
     from multifloor_slam.elevators.state import ElevatorStateMachine
 
-    return ElevatorDetector(DetectorParams(**options.detector_params)), ElevatorStateMachine()
+    detector = ElevatorDetector(DetectorParams(**options.detector_params))
+    return ElevatorStage(detector, ElevatorStateMachine())
 
 
-def _streams(bag: BagReader, options: ProcessOptions) -> tuple[dict[str, str | None], str]:
+def make_pipeline(
+    options: ProcessOptions, elevator_stage: ElevatorStage | None
+) -> BuildingPipeline:
+    """The stages as ``process`` connects them (the nodes build the same from their parameters)."""
+    table = FloorTable.load(options.floor_table) if options.floor_table else None
+    floor_stage = FloorStage(
+        options.floor_stage_params, options.floor_params, table, options.initial_floor
+    )
+    mapper_params = options.mapper_params or MapperParams()
+    map_stage = MapStage(BuildingMapper(mapper_params), options.map_stage_params)
+    return BuildingPipeline(floor_stage, map_stage, elevator_stage)
+
+
+def stream_topics(bag: BagReader, options: ProcessOptions) -> tuple[dict[str, str | None], str]:
     topics = options.topics
     streams: dict[str, str | None] = {
         kind: topics.get(kind) for kind in ('pressure', 'scan', 'pose')
@@ -152,22 +174,10 @@ def process_bag(
 
     options = options or ProcessOptions()
     out_dir = Path(out_dir)
-    table = FloorTable.load(options.floor_table) if options.floor_table else None
     t_wall = time.perf_counter()
     with BagReader(bag_path) as bag:
-        streams, mode = _streams(bag, options)
-        detector = state_machine = None
-        if mode == 'run':
-            detector, state_machine = _make_detector(options)
-        mapper_params = options.mapper_params or MapperParams(initial_floor=options.initial_floor)
-        pipe = BuildingPipeline(
-            options.floor_params,
-            mapper_params,
-            detector,
-            state_machine,
-            floor_table=table,
-            initial_floor=options.initial_floor,
-        )
+        streams, mode = stream_topics(bag, options)
+        pipe = make_pipeline(options, _make_elevator_stage(options) if mode == 'run' else None)
         resolved = {bag.resolve(kind, topic) for kind, topic in streams.items()}
         counts_by_topic = bag.message_counts
         total = sum(counts_by_topic.get(t, 0) for t in resolved)
@@ -248,8 +258,8 @@ def _report(
         floor_trace=pipe.floor_trace,
         counts={},
         stage_seconds=dict(pipe.timer.seconds),
-        map_stats=mapper.stats,
-        floor_stats=pipe.estimator.stats,
+        map_stats={**mapper.stats, **pipe.map_stage.counts},
+        floor_stats=pipe.floor_stage.stats,
         read_stats={},
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
     )

@@ -1,0 +1,189 @@
+"""The floor stage: barometer records in, what ``floor_estimator`` publishes out.
+
+Live (the node) and offline (``process``) run this same object, so every wiring decision is
+made here once:
+
+- **units**: ``pressure_unit`` 'auto' takes the unit (Pa, hPa, kPa) from the first plausible
+  sample and keeps it for the whole stream;
+- **temperature**: the newest ``barometer/temperature`` sample no older than
+  ``temperature_max_age_s`` goes with each pressure sample (a temperature carried in the
+  pressure record itself, as from a CSV log, wins);
+- **elevator state**: timed by the frame stamp the detector wrote, else by the newest pressure
+  stamp (the estimator's own clock);
+- **start floor**: :meth:`FloorTable.start_floor`;
+- **outputs**: floor and riding when they change, altitude with every sample, the ride event,
+  and the floor table after every ride; :func:`floor_outputs` orders them the way the node
+  publishes them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from multifloor_slam.floors.estimator import FloorEstimator, FloorState, RideEvent
+from multifloor_slam.floors.floor_table import FloorTable
+from multifloor_slam.floors.params import FloorEstimatorParams
+from multifloor_slam.floors.units import guess_unit_factor, unit_factor
+from multifloor_slam.io.records import (
+    BoolRecord,
+    ElevatorStateRecord,
+    FloorRecord,
+    FloorTableRecord,
+    PressureRecord,
+    Record,
+    TemperatureRecord,
+    ValueRecord,
+)
+
+
+@dataclass(frozen=True)
+class FloorStageParams:
+    """How barometer records reach the estimator (the estimator's own are separate).
+
+    Attributes:
+        pressure_unit: unit of ``barometer/pressure``: 'auto' (from the first plausible
+            sample), 'Pa' (what FluidPressure specifies), 'hPa' or 'kPa'.
+        temperature_max_age_s: a temperature sample older than this (s) is not used.
+        initial_floor: floor index the robot starts on when the table has no saved floor.
+        resume_floor: start on the floor saved in the floor table, if any.
+    """
+
+    pressure_unit: str = 'auto'
+    temperature_max_age_s: float = 30.0
+    initial_floor: int = 0
+    resume_floor: bool = True
+
+    def __post_init__(self) -> None:
+        unit_factor(self.pressure_unit)  # raises ConfigError on an unknown unit
+
+
+@dataclass(frozen=True)
+class FloorOutput:
+    """What the estimator has to say after one sample; None fields did not change."""
+
+    t: float
+    altitude_m: float
+    floor: int | None = None
+    riding: bool | None = None
+    event: RideEvent | None = None
+    table: dict[str, Any] | None = None
+
+
+def floor_outputs(out: FloorOutput) -> list[tuple[str, Record]]:
+    """``(stream kind, record)`` in the order the node publishes them; the map stage reads these.
+
+    The ride event is not a record: the node publishes it as JSON on ``floor/event``.
+    """
+    recs: list[tuple[str, Record]] = []
+    if out.table is not None:
+        recs.append(('floor_table', FloorTableRecord(out.t, out.table)))
+    if out.floor is not None:
+        recs.append(('floor', FloorRecord(out.t, out.floor)))
+    if out.riding is not None:
+        recs.append(('riding', BoolRecord(out.t, out.riding)))
+    recs.append(('altitude', ValueRecord(out.t, out.altitude_m)))
+    return recs
+
+
+class FloorStage:
+    """Barometer (+ temperature, + elevator state) -> floor, riding, altitude, rides, table."""
+
+    def __init__(
+        self,
+        params: FloorStageParams | None = None,
+        estimator_params: FloorEstimatorParams | None = None,
+        table: FloorTable | None = None,
+        initial_floor: int | None = None,
+    ) -> None:
+        """Start on ``initial_floor`` when given, else by :meth:`FloorTable.start_floor`."""
+        self.params = params or FloorStageParams()
+        est_params = estimator_params or FloorEstimatorParams()
+        if initial_floor is None:
+            initial_floor = (
+                table.start_floor(self.params.initial_floor, self.params.resume_floor)
+                if table is not None
+                else self.params.initial_floor
+            )
+        self.estimator = FloorEstimator(est_params, table, initial_floor)
+        self._factor = unit_factor(self.params.pressure_unit)
+        self._temperature: TemperatureRecord | None = None
+        self._t = -math.inf
+        self._floor: int | None = None
+        self._riding: bool | None = None
+        self.unit_guess = ''
+        self.rides: list[RideEvent] = []
+
+    @property
+    def table(self) -> FloorTable:
+        """The (learned) floor table."""
+        return self.estimator.table
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """The estimator's counters."""
+        return self.estimator.stats
+
+    def initial(self) -> FloorOutput:
+        """What is published at start, before any sample: the start floor, not riding."""
+        floor = self.estimator.floor
+        self._floor, self._riding = floor, False
+        z = self.table.elevation(floor) if floor in self.table else 0.0
+        return FloorOutput(0.0, z, floor, False, None, self.table.to_dict())
+
+    def on_temperature(self, rec: TemperatureRecord) -> None:
+        """Keep the newest temperature for the next pressure samples."""
+        self._temperature = rec
+
+    def on_elevator_state(self, rec: ElevatorStateRecord) -> None:
+        """The camera's state makes ride detection easier (car seen) or stricter (none)."""
+        t = rec.stamp if rec.stamp is not None else (self._t if self._t > -math.inf else rec.t)
+        self.estimator.set_elevator_state(t, rec.state, rec.confidence)
+
+    def on_pressure(self, rec: PressureRecord) -> FloorOutput:
+        """One barometer sample."""
+        factor = self._factor
+        if factor is None:
+            factor = guess_unit_factor(rec.pressure_pa)
+            if factor is not None:
+                self._factor = factor
+                self.unit_guess = {1.0: 'Pa', 100.0: 'hPa', 1000.0: 'kPa'}[factor]
+            else:
+                factor = 1.0  # not plausible in any unit: the estimator rejects and counts it
+        st = self.estimator.update(rec.t, rec.pressure_pa * factor, self._temperature_for(rec))
+        if math.isfinite(rec.t):
+            self._t = max(self._t, rec.t)
+        return self._output(st)
+
+    def _temperature_for(self, rec: PressureRecord) -> float | None:
+        if rec.temperature_c is not None:
+            return rec.temperature_c
+        temp = self._temperature
+        if temp is not None and abs(rec.t - temp.t) <= self.params.temperature_max_age_s:
+            return temp.temperature_c
+        return None
+
+    def _output(self, st: FloorState) -> FloorOutput:
+        floor = st.floor if st.floor != self._floor else None
+        riding = st.riding if st.riding != self._riding else None
+        self._floor, self._riding = st.floor, st.riding
+        table = None
+        if st.event is not None:
+            self.rides.append(st.event)
+            table = self.table.to_dict()
+        return FloorOutput(st.t, st.altitude_m, floor, riding, st.event, table)
+
+    def feed(self, kind: str, rec: Record) -> FloorOutput | None:
+        """Dispatch one record by stream kind; the output of a pressure sample, else None."""
+        if isinstance(rec, PressureRecord):
+            return self.on_pressure(rec)
+        if isinstance(rec, TemperatureRecord):
+            self.on_temperature(rec)
+        elif isinstance(rec, ElevatorStateRecord):
+            self.on_elevator_state(rec)
+        del kind
+        return None
+
+
+__all__ = ['FloorOutput', 'FloorStage', 'FloorStageParams', 'floor_outputs']
