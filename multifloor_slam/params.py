@@ -9,18 +9,23 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
-from functools import cache
 from typing import Any
 
 _ITEM = re.compile(r'^(\s*)(\w+)(?: \([^)]*\))?:\s*(.*)$')
+_CACHE: dict[type[Any], dict[str, str]] = {}
 
 
-@cache
 def field_descriptions(cls: type[Any]) -> dict[str, str]:
     """``{field: description}`` from the ``Attributes:`` section of ``cls``'s docstring.
 
     Continuation lines (indented deeper than the item) are joined into one line.
     """
+    if cls not in _CACHE:
+        _CACHE[cls] = _parse(cls)
+    return dict(_CACHE[cls])
+
+
+def _parse(cls: type[Any]) -> dict[str, str]:
     doc = inspect.getdoc(cls) or ''
     out: dict[str, str] = {}
     in_section = False

@@ -18,12 +18,11 @@ from typing import Any
 import numpy as np
 
 from multifloor_slam.errors import BagError, InputDataError
+from multifloor_slam.io.records import PressureRecord, Record
 
 COMMAND = 'floors'
 HELP = 'estimate floors and elevator rides from a barometer log (CSV or bag)'
 
-_PRESSURE_TYPE = 'sensor_msgs/msg/FluidPressure'
-_TEMPERATURE_TYPE = 'sensor_msgs/msg/Temperature'
 _CSV_SUFFIXES = ('.csv', '.txt', '.tsv')
 
 
@@ -37,7 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         '--initial-floor', type=int, default=None, help='floor index the log starts on'
     )
     parser.add_argument(
-        '--pressure-scale', type=float, default=1.0, help='factor to Pa (100 for hPa logs)'
+        '--pressure-unit',
+        default='auto',
+        choices=('auto', 'Pa', 'hPa', 'kPa'),
+        help="unit of the pressure column or topic ('auto': from the first plausible sample)",
     )
 
 
@@ -63,7 +65,7 @@ def read_csv(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
             f'{path}: the CSV header needs columns "t" (s) and "pressure" (Pa), optionally '
             f'"temperature" (C); found {header}'
         )
-    cols = {
+    cols: dict[str, int] = {
         name: header.index(name) for name in ('t', 'pressure', 'temperature') if name in header
     }
 
@@ -81,102 +83,89 @@ def read_csv(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     return column('t'), column('pressure'), temperature
 
 
-def read_bag(
-    path: Path, topic: str | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str]:
-    """(t, pressure, temperature or None, topic) from a rosbag2 or ROS 1 bag."""
-    from rosbags.highlevel import AnyReader, AnyReaderError
-    from rosbags.typesys import Stores, get_typestore
+def bag_records(path: Path, topic: str | None) -> list[Record]:
+    """Pressure (and temperature, when the bag has one such topic) records from a bag.
 
-    try:
-        with AnyReader([path], default_typestore=get_typestore(Stores.ROS2_KILTED)) as reader:
-            pressure_topics = sorted(
-                c.topic for c in reader.connections if c.msgtype == _PRESSURE_TYPE
+    Without ``topic``, the bag's only FluidPressure topic is used.
+    """
+    from multifloor_slam.io.bag_reader import KIND_TYPES, BagReader
+
+    with BagReader(path) as bag:
+        pressure_topics = sorted(t for t, ty in bag.topics.items() if ty in KIND_TYPES['pressure'])
+        if topic is None and len(pressure_topics) != 1:
+            raise BagError(
+                f'{path}: {len(pressure_topics)} FluidPressure topics {pressure_topics}; choose '
+                f'one with --topic. The bag has:\n{bag.describe_topics()}'
             )
-            if topic is None:
-                if len(pressure_topics) != 1:
-                    all_topics = sorted({f'{c.topic} ({c.msgtype})' for c in reader.connections})
-                    raise BagError(
-                        f'{path}: {len(pressure_topics)} FluidPressure topics; choose one with '
-                        f'--topic. Topics: {all_topics}'
-                    )
-                topic = pressure_topics[0]
-            elif topic not in pressure_topics:
-                raise BagError(
-                    f'{path}: no {_PRESSURE_TYPE} topic {topic!r}; FluidPressure topics: '
-                    f'{pressure_topics}'
-                )
-            temp_topics = [c for c in reader.connections if c.msgtype == _TEMPERATURE_TYPE]
-            t, p, tt, tv = [], [], [], []
-            conns = [c for c in reader.connections if c.topic == topic]
-            if len(temp_topics) == 1:
-                conns += temp_topics
-            for conn, stamp_ns, raw in reader.messages(connections=conns):
-                msg = reader.deserialize(raw, conn.msgtype)
-                st = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-                st = st if st > 0 else stamp_ns * 1e-9
-                if conn.msgtype == _PRESSURE_TYPE:
-                    t.append(st)
-                    p.append(msg.fluid_pressure)
-                else:
-                    tt.append(st)
-                    tv.append(msg.temperature)
-    except AnyReaderError as err:
-        raise BagError(f'cannot read bag {path}: {err}') from err
-    if not t:
-        raise BagError(f'{path}: topic {topic} has no messages')
-    t_arr, p_arr = np.asarray(t, float), np.asarray(p, float)
-    temperature = None
-    if tt:
-        order = np.argsort(tt)
-        tt_arr, tv_arr = np.asarray(tt)[order], np.asarray(tv, float)[order]
-        idx = np.clip(np.searchsorted(tt_arr, t_arr, side='right') - 1, 0, len(tt_arr) - 1)
-        temperature = tv_arr[idx]
-    return t_arr, p_arr, temperature, topic
+        streams: dict[str, str | None] = {'pressure': topic or pressure_topics[0]}
+        temps = [t for t, ty in bag.topics.items() if ty in KIND_TYPES['temperature']]
+        if len(temps) == 1:
+            streams['temperature'] = temps[0]
+        records = [rec for _, rec in bag.read(streams)]
+    if not any(isinstance(r, PressureRecord) for r in records):
+        raise BagError(f'{path}: topic {streams["pressure"]} has no messages')
+    return records
+
+
+def csv_records(path: Path) -> list[Record]:
+    """Pressure records (temperature carried in each) from a CSV log."""
+    t, p, temperature = read_csv(path)
+    temps: list[float | None] = (
+        [None] * t.size if temperature is None else [float(v) for v in temperature]
+    )
+    return [
+        PressureRecord(float(ti), float(pi), tc)
+        for ti, pi, tc in zip(t.tolist(), p.tolist(), temps, strict=True)
+    ]
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the estimator over the log and print rides and a summary as JSON lines."""
-    from multifloor_slam.floors.estimator import FloorEstimatorParams, estimate_floors
+    """Run the floor stage over the log and print rides and a summary as JSON lines."""
     from multifloor_slam.floors.floor_table import FloorTable
+    from multifloor_slam.floors.params import FloorEstimatorParams
     from multifloor_slam.floors.pressure_filter import REJECTION_KEYS
+    from multifloor_slam.pipeline.floor_stage import FloorStage, FloorStageParams
 
     path: Path = args.log
     if not path.exists():
         raise InputDataError(f'{path} does not exist')
     if path.is_file() and path.suffix.lower() in _CSV_SUFFIXES:
-        t, p, temperature = read_csv(path)
+        records = csv_records(path)
     else:
-        t, p, temperature, _topic = read_bag(path, args.topic)
+        records = bag_records(path, args.topic)
     params = FloorEstimatorParams()
     table = FloorTable.load(args.table, params.table_max_observations) if args.table else None
+    # A log starts where the table's elevations start (the reference floor), unless told.
+    stage_params = FloorStageParams(pressure_unit=args.pressure_unit, resume_floor=False)
     initial = args.initial_floor
-    if initial is None:
-        # A log usually starts where the table's elevations start: the reference floor.
-        initial = table.reference_index if table is not None and len(table) else 0
-    trace, events, table = estimate_floors(
-        t, p * args.pressure_scale, temperature, params=params, table=table, initial_floor=initial
-    )
-    visited = [table.label(initial)]
-    for event in events:
-        print(event.to_json(), flush=True)
-        if event.to_label != visited[-1]:
-            visited.append(event.to_label)
+    if initial is None and table is not None and len(table):
+        initial = table.start_floor(None, resume=False)
+    stage = FloorStage(stage_params, params, table, initial)
+    visited = [stage.table.label(stage.estimator.floor)]
+    samples = 0
+    for rec in records:
+        out = stage.feed('', rec)
+        samples += out is not None
+        if out is not None and out.event is not None:
+            print(out.event.to_json(), flush=True)
+            if out.event.to_label != visited[-1]:
+                visited.append(out.event.to_label)
     summary = {
         'summary': True,
-        'samples': int(t.size),
-        'rides': len([e for e in events if e.source != 'refined']),
+        'samples': samples,
+        'pressure_unit': stage.unit_guess or args.pressure_unit,
+        'rides': len([e for e in stage.rides if e.source != 'refined']),
         'floors_visited': visited,
         'floor_table': [
             {'index': f.index, 'label': f.label, 'elevation_m': round(f.elevation_m, 3)}
-            for f in table
+            for f in stage.table
         ],
-        'rejected': {k: v for k, v in trace.stats.items() if k in REJECTION_KEYS},
+        'rejected': {k: v for k, v in stage.stats.items() if k in REJECTION_KEYS},
     }
     print(json.dumps(summary, separators=(',', ':')), flush=True)
     if args.save_table:
-        table.save(args.save_table)
+        stage.table.save(args.save_table)
     return 0
 
 
-__all__ = ['COMMAND', 'HELP', 'add_arguments', 'read_bag', 'read_csv', 'run']
+__all__ = ['COMMAND', 'HELP', 'add_arguments', 'bag_records', 'csv_records', 'read_csv', 'run']

@@ -125,6 +125,11 @@ class Detection:
         return max(x2 - x1, 0.0) * max(y2 - y1, 0.0) / max(float(h * w), 1.0)
 
 
+def _box(xyxy: Any) -> tuple[float, float, float, float]:
+    x1, y1, x2, y2 = (float(v) for v in xyxy)
+    return x1, y1, x2, y2
+
+
 def as_bgr(image: Any) -> np.ndarray:
     """Validate an image and return it as 3-channel uint8 BGR (grey and BGRA accepted).
 
@@ -170,8 +175,8 @@ class ElevatorDetector:
             yolo = YOLO(str(path), task='detect')
             task = yolo.task
             names = dict(yolo.names)
-            net = yolo.model
-            if not isinstance(net, torch.nn.Module):
+            net: Any = yolo.model  # Any: fuse()/half() return types torch cannot express
+            if not isinstance(yolo.model, torch.nn.Module):
                 raise TypeError('not a PyTorch model')
         except Exception as err:
             msg = f'cannot load elevator model {path}: {type(err).__name__}: {err}'
@@ -207,7 +212,7 @@ class ElevatorDetector:
         letterbox = self._letterbox_cls(
             (self.params.imgsz, self.params.imgsz), auto=same, stride=self.stride
         )
-        boxed = [letterbox(image=im) for im in images]
+        boxed = [np.asarray(letterbox(image=im)) for im in images]
         arr = boxed[0][None] if len(boxed) == 1 else np.stack(boxed)
         x = self._torch.from_numpy(arr).to(self.device, non_blocking=True)
         x = x.permute(0, 3, 1, 2).flip(1).contiguous()
@@ -277,7 +282,7 @@ class ElevatorDetector:
         )[0]
         boxes = res.boxes
         return [
-            Detection(self.names[int(c)], int(c), float(s), tuple(float(v) for v in b))
+            Detection(self.names[int(c)], int(c), float(s), _box(b))
             for b, s, c in zip(
                 boxes.xyxy.cpu().numpy(),
                 boxes.conf.cpu().numpy(),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import array
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -161,12 +162,25 @@ def temperature_record(msg: Any, receive_t: float) -> TemperatureRecord:
 
 
 def scan_record(msg: Any, receive_t: float) -> ScanRecord:
-    """``sensor_msgs/LaserScan``; ranges stay a float32 view with inf/nan as sent (REP 117)."""
+    """``sensor_msgs/LaserScan``; ranges stay a float32 view with inf/nan as sent (REP 117).
+
+    Raises:
+        InputDataError: fewer than 2 beams, or a beam geometry that is not finite.
+    """
     ranges = msg.ranges
     if isinstance(ranges, array.array) and ranges.typecode == 'f':
         arr = np.frombuffer(ranges, np.float32)  # rclpy: a view, no copy
     else:
         arr = np.asarray(ranges, np.float32)
+    if arr.size < 2:
+        raise InputDataError(f'scan with {arr.size} beams')
+    if not (math.isfinite(msg.angle_min) and math.isfinite(msg.angle_increment)):
+        raise InputDataError(
+            f'scan angles not finite (angle_min {msg.angle_min}, '
+            f'angle_increment {msg.angle_increment})'
+        )
+    if msg.angle_increment == 0.0:
+        raise InputDataError('scan angle_increment is 0')
     return ScanRecord(
         message_time(msg, receive_t),
         arr,
@@ -274,7 +288,7 @@ def grid_record(msg: Any, receive_t: float) -> GridRecord:
     )
 
 
-_CONVERTERS = {
+_CONVERTERS: dict[str, Callable[[Any, float], Record]] = {
     'pressure': pressure_record,
     'temperature': temperature_record,
     'scan': scan_record,

@@ -59,6 +59,7 @@ def _complete_prefix(path: Path) -> int:
 
 
 def _metadata(mcap: Path) -> tuple[dict, int]:
+    from rosbags.interfaces import ConnectionExtRosbag2
     from rosbags.rosbag2.metadata import dump_qos_v9
     from rosbags.rosbag2.storage_mcap import McapReader
 
@@ -68,14 +69,17 @@ def _metadata(mcap: Path) -> tuple[dict, int]:
         stats = reader.statistics
         assert stats is not None
         counts = stats.channel_message_counts
+        exts = {
+            c.topic: c.ext for c in reader.connections if isinstance(c.ext, ConnectionExtRosbag2)
+        }
         topics = [
             {
                 'topic_metadata': {
                     'name': c.topic,
                     'type': c.msgtype,
-                    'serialization_format': c.ext.serialization_format,
+                    'serialization_format': exts[c.topic].serialization_format,
                     # The reader matches storage and metadata connections on their QoS.
-                    'offered_qos_profiles': dump_qos_v9(list(c.ext.offered_qos_profiles)),
+                    'offered_qos_profiles': dump_qos_v9(list(exts[c.topic].offered_qos_profiles)),
                     'type_description_hash': '',
                 },
                 'message_count': int(counts.get(c.id, 0)),

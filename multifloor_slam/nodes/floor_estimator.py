@@ -93,7 +93,7 @@ class FloorEstimatorNode(Node):
         self._logged_rejections: dict[str, int] = {}
         self.bad_messages = 0
 
-        self._pubs = {
+        self._pubs: dict[str, Any] = {
             kind: self.create_publisher(FLOOR_OUTPUT_TYPES[kind], topic, LATCHED_QOS)
             for kind, topic in OUTPUT_TOPICS.items()
         }

@@ -12,9 +12,16 @@ import yaml
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, ReliabilityPolicy
 
-from multifloor_slam.maps.mapper import MapperParams
-from multifloor_slam.nodes.floor_map_manager import FloorMapManagerNode, FloorMapManagerParams
 from mapping_tour import feed, make_tour
+from multifloor_slam.elevators.detector import DetectorParams
+from multifloor_slam.elevators.state import StateParams
+from multifloor_slam.floors.params import PARAM_DESCRIPTIONS, FloorEstimatorParams
+from multifloor_slam.maps.mapper import MapperParams
+from multifloor_slam.nodes.elevator_detector import NodeParams
+from multifloor_slam.nodes.floor_map_manager import FloorMapManagerNode, FloorMapManagerParams
+from multifloor_slam.params import missing_descriptions
+from multifloor_slam.pipeline.floor_stage import FloorStageParams
+from multifloor_slam.pipeline.map_stage import MapStageParams
 
 REPO = Path(__file__).resolve().parents[2]
 RVIZ_TYPES = {
@@ -81,16 +88,36 @@ def test_every_rviz_topic_is_published_with_the_type_and_qos_rviz_expects(
     assert len(checked) >= 5
 
 
-def test_params_file_lists_every_floor_map_manager_parameter_with_its_default() -> None:
+@pytest.mark.parametrize(
+    ('node', 'classes', 'extra'),
+    [
+        ('floor_map_manager', (FloorMapManagerParams, MapStageParams, MapperParams), {}),
+        (
+            'floor_estimator',
+            (FloorEstimatorParams, FloorStageParams),
+            {'floor_table_file': '', 'floor_table_seed': ''},
+        ),
+        ('elevator_detector', (DetectorParams, StateParams, NodeParams), {}),
+    ],
+)
+def test_params_file_lists_every_parameter_of_each_node_with_its_default(
+    node: str, classes: tuple[type, ...], extra: dict[str, object]
+) -> None:
     data = yaml.safe_load((REPO / 'config' / 'multifloor_slam.yaml').read_text())
-    section = data['floor_map_manager']['ros__parameters']
-    defaults = {}
-    for cls in (FloorMapManagerParams, MapperParams):
+    section = data[node]['ros__parameters']
+    defaults = dict(extra)
+    for cls in classes:
         defaults.update({f.name: f.default for f in dataclasses.fields(cls)})
     assert set(section) == set(defaults)
     for name, value in section.items():
         assert value == defaults[name], name
         assert type(value) is type(defaults[name]), name  # ROS parameters are strictly typed
+
+
+def test_every_node_parameter_has_a_description() -> None:
+    for cls in (FloorMapManagerParams, MapStageParams, MapperParams, FloorStageParams):
+        assert missing_descriptions(cls) == [], cls.__name__
+    assert set(PARAM_DESCRIPTIONS) == {f.name for f in dataclasses.fields(FloorEstimatorParams)}
 
 
 def test_launch_file_starts_the_three_nodes_with_params_file_and_sim_time() -> None:

@@ -14,7 +14,7 @@ from rosbags.typesys import Stores, get_typestore
 from rosbags.typesys.msg import get_types_from_msg
 
 from multifloor_slam.errors import BagError
-from multifloor_slam.io.bag_reader import BagReader, image_to_bgr
+from multifloor_slam.io.bag_reader import BagReader
 from multifloor_slam.io.bag_writer import BagWriter
 from multifloor_slam.io.records import ImageRecord, PoseRecord, PressureRecord, ScanRecord
 from multifloor_slam.sim.simulator import SimConfig, SimResult, simulate
@@ -188,9 +188,8 @@ def test_out_of_order_stamps_are_sorted_or_skipped_and_zero_stamps_use_log_time(
     assert stats.zero_stamps == 1
     assert 10.75 in [round(x, 2) for x in t]  # zero stamp replaced by its log time
     assert len(recs) == len(stamps) - 1
-    # 1000 Pa values look like hPa: converted and counted.
-    assert stats.unit_fixes == len(stamps)
-    assert recs[0].pressure_pa == pytest.approx(1000.0 * 100)
+    # Records carry the value as recorded: the floor stage decides the unit (hPa here).
+    assert recs[0].pressure_pa == pytest.approx(1000.0)
 
 
 def test_images_in_every_common_encoding_and_corrupt_jpeg(tmp_path: Path) -> None:
@@ -311,16 +310,3 @@ def test_ros1_bags_are_read_too(tmp_path: Path) -> None:
     # Raw access converts ROS 1 payloads to CDR that the ROS 2 type store reads.
     cdr = get_typestore(Stores.ROS2_KILTED).deserialize_cdr(raw[0][3], 'sensor_msgs/msg/LaserScan')
     assert cdr.header.frame_id == 'laser'
-
-
-def test_image_to_bgr_rejects_sizes_that_do_not_fit() -> None:
-    class Msg:
-        height, width, step, encoding, is_bigendian = 4, 4, 12, 'bgr8', 0
-        data = np.zeros(10, np.uint8)
-
-    with pytest.raises(ValueError, match='does not fit'):
-        image_to_bgr(Msg())
-    Msg.data = np.zeros(48, np.uint8)
-    Msg.encoding = 'weird9'
-    with pytest.raises(ValueError, match='unsupported'):
-        image_to_bgr(Msg())

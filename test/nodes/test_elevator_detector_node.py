@@ -169,7 +169,7 @@ def test_node_counts_bad_raw_images_and_keeps_running(
     _wait_for_subscriber(executor, spin, h)
     frame = _elevator_frame()
     wrong = _image_msg(frame, 1.0)
-    wrong.encoding = '16UC1'
+    wrong.encoding = '32FC1'  # depth images are not camera frames
     zero = Image(encoding='bgr8')
     short = _image_msg(frame, 3.0)
     short.data = frame.tobytes()[:1000]

@@ -33,8 +33,8 @@ class Driver(Node):
         self.pubs = {
             'scan': self.create_publisher(LaserScan, 'scan', SENSOR_QOS),
             'pose': self.create_publisher(PoseWithCovarianceStamped, 'pose', sensor_qos(50)),
-            'floor': self.create_publisher(Int32, 'floor/current', EVENT_QOS),
-            'riding': self.create_publisher(Bool, 'floor/riding', EVENT_QOS),
+            'floor': self.create_publisher(Int32, 'floor/current', LATCHED_QOS),
+            'riding': self.create_publisher(Bool, 'floor/riding', LATCHED_QOS),
             'altitude': self.create_publisher(Float64, 'floor/altitude', EVENT_QOS),
             'elevator': self.create_publisher(String, 'elevator/state', EVENT_QOS),
         }
@@ -108,12 +108,12 @@ def _drive(
     for kind, pub in driver.pubs.items():
         assert spin(executor, lambda pub=pub: pub.get_subscription_count() > 0, 10.0), kind
     for t, kind, value in tour.mapper_inputs():
-        want = node.received[kind] + 1
+        stream = 'elevator_state' if kind == 'elevator' else kind
+        want = node.received[stream] + 1
         driver.publish(tour, t, kind, value)
-        assert spin(executor, lambda kind=kind, want=want: node.received[kind] >= want, 5.0), (
-            t,
-            kind,
-        )
+        assert spin(
+            executor, lambda stream=stream, want=want: node.received[stream] >= want, 5.0
+        ), (t, kind)
 
 
 def test_tour_over_dds_gives_three_layers_then_save_restart_reload(
@@ -203,7 +203,7 @@ def test_bad_inputs_are_counted_not_fatal(executor: Any, spin: Any) -> None:
         assert spin(executor, lambda k=kind: driver.pubs[k].get_subscription_count() > 0, 10.0)
     driver.pubs['elevator'].publish(String(data='{not json'))
     driver.pubs['scan'].publish(LaserScan())
-    assert spin(executor, lambda: node.received['scan'] >= 1 and node.received['elevator'] >= 1)
+    assert spin(executor, lambda: node.received['scan'] >= 1 and node.received['elevator_state'] >= 1)
     assert node.bad_inputs == 2
     assert node.mapper.stats['scans_in'] == 0
 
@@ -215,7 +215,7 @@ def test_pose_type_parameter_selects_the_pose_message(
     from geometry_msgs.msg import PoseStamped
     from nav_msgs.msg import Odometry
 
-    node = _manager(executor, pose_type=pose_type)
+    node = _manager(executor, pose_type=pose_type, floor_wait_s=0.0)
     probe = Node('pose_source')
     executor.add_node(probe)
     msg_type = PoseStamped if pose_type == 'pose_stamped' else Odometry
