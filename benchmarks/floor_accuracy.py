@@ -24,7 +24,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from multifloor_slam.floors.estimator import FloorEstimatorParams, estimate_floors
+from multifloor_slam.floors.batch import estimate_floors
+from multifloor_slam.floors.estimator import FloorEstimatorParams
 from multifloor_slam.sim.pressure import BarometerNoise, ElevatorKinematics, sample_barometer
 from multifloor_slam.sim.rides import random_building, random_floor_sequence, simulate_rides
 

@@ -88,7 +88,8 @@ def bag_records(path: Path, topic: str | None) -> list[Record]:
 
     Without ``topic``, the bag's only FluidPressure topic is used.
     """
-    from multifloor_slam.io.bag_reader import KIND_TYPES, BagReader
+    from multifloor_slam.io.bag_reader import BagReader
+    from multifloor_slam.io.topics import KIND_TYPES
 
     with BagReader(path) as bag:
         pressure_topics = sorted(t for t, ty in bag.topics.items() if ty in KIND_TYPES['pressure'])

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from multifloor_slam.io.atomic_file import write_atomic
 from multifloor_slam.errors import ConfigError, MapFileError
+from multifloor_slam.io.atomic_file import write_atomic
 
 TABLE_VERSION = 1
 
@@ -199,7 +199,9 @@ class FloorTable:
         if requested is None:
             return int(self.reference_index) if len(self) else 0
         if len(self) and requested not in self:
-            raise ConfigError(f'initial floor {requested} is not in the floor table {self.indices}')
+            raise ConfigError(
+                f'initial floor {requested} is not in the floor table {self.indices}'
+            )
         return int(requested)
 
     # ------------------------------------------------------------------ persistence

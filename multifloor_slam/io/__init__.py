@@ -1,6 +1,12 @@
-"""Bags (through ``rosbags``) and map/building file formats."""
+"""Everything that touches a format.
 
-from multifloor_slam.io.bag_reader import DEFAULT_TOPICS, BagReader, ReadStats, read_bag
+``records`` (what crosses into the algorithms), ``ros_adapter`` (ROS messages -> records, rclpy or
+rosbags), ``ros_messages`` (records and layers -> rclpy messages, for the nodes), bags through
+``rosbags`` (``bag_reader``, ``bag_writer``, ``player``, ``salvage``, ``topics``), and the map and
+building files (``building_files``, ``atomic_file``).
+"""
+
+from multifloor_slam.io.bag_reader import BagReader, ReadStats, read_bag
 from multifloor_slam.io.bag_writer import BagWriter, kilted_typestore
 from multifloor_slam.io.records import (
     BoolRecord,
@@ -16,6 +22,7 @@ from multifloor_slam.io.records import (
     ValueRecord,
 )
 from multifloor_slam.io.salvage import SalvageReport, salvage_mcap
+from multifloor_slam.io.topics import DEFAULT_TOPICS
 
 __all__ = [
     'DEFAULT_TOPICS',

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from multifloor_slam.errors import BagError, ConfigError
-from multifloor_slam.io.bag_reader import BagReader, normalize_topic
+from multifloor_slam.io.bag_reader import BagReader
+from multifloor_slam.io.topics import normalize_topic
 
 log = logging.getLogger(__name__)
 

@@ -140,6 +140,7 @@ def make_pipeline(
 
 
 def stream_topics(bag: BagReader, options: ProcessOptions) -> tuple[dict[str, str | None], str]:
+    """The streams to read (kind -> topic, None = default) and the resolved detector mode."""
     topics = options.topics
     streams: dict[str, str | None] = {
         kind: topics.get(kind) for kind in ('pressure', 'scan', 'pose')

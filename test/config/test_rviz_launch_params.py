@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 import yaml
+from mapping_tour import feed, make_tour
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, ReliabilityPolicy
 
-from mapping_tour import feed, make_tour
 from multifloor_slam.elevators.detector import DetectorParams
 from multifloor_slam.elevators.state import StateParams
 from multifloor_slam.floors.params import PARAM_DESCRIPTIONS, FloorEstimatorParams

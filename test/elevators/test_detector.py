@@ -170,9 +170,7 @@ def test_default_model_path_prefers_the_installed_share(tmp_path: Path) -> None:
     models = prefix / 'share' / 'multifloor_slam' / 'models'
     models.mkdir(parents=True)
     (models / 'elevator_yolo.pt').write_bytes(b'x')
-    probe = (
-        'from multifloor_slam.elevators.detector import default_model_path as p; print(p())'
-    )
+    probe = 'from multifloor_slam.elevators.detector import default_model_path as p; print(p())'
     env = {**os.environ, 'AMENT_PREFIX_PATH': str(prefix)}
     env['PYTHONPATH'] = str(Path(__file__).resolve().parents[2])
     out = subprocess.run([sys.executable, '-c', probe], env=env, capture_output=True, text=True)

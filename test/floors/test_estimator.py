@@ -8,11 +8,11 @@ import math
 import numpy as np
 import pytest
 
+from multifloor_slam.floors.batch import estimate_floors
 from multifloor_slam.floors.estimator import (
     FloorEstimator,
     FloorEstimatorParams,
     RideEvent,
-    estimate_floors,
 )
 from multifloor_slam.floors.floor_table import FloorTable
 from multifloor_slam.sim.pressure import BarometerNoise, ElevatorKinematics, sample_barometer

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 from geometry_msgs.msg import PoseWithCovarianceStamped
+from mapping_tour import Tour, evaluate, make_tour
 from nav_msgs.msg import OccupancyGrid
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -20,7 +21,6 @@ from visualization_msgs.msg import MarkerArray
 
 from multifloor_slam.nodes.common import LATCHED_QOS, SENSOR_QOS, sensor_qos
 from multifloor_slam.nodes.floor_map_manager import EVENT_QOS, FloorMapManagerNode
-from mapping_tour import Tour, evaluate, make_tour
 
 pytestmark = pytest.mark.ros
 
@@ -203,7 +203,8 @@ def test_bad_inputs_are_counted_not_fatal(executor: Any, spin: Any) -> None:
         assert spin(executor, lambda k=kind: driver.pubs[k].get_subscription_count() > 0, 10.0)
     driver.pubs['elevator'].publish(String(data='{not json'))
     driver.pubs['scan'].publish(LaserScan())
-    assert spin(executor, lambda: node.received['scan'] >= 1 and node.received['elevator_state'] >= 1)
+    received = node.received
+    assert spin(executor, lambda: received['scan'] >= 1 and received['elevator_state'] >= 1)
     assert node.bad_inputs == 2
     assert node.mapper.stats['scans_in'] == 0
 

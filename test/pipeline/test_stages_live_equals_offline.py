@@ -1,4 +1,4 @@
-"""Live equals offline, exactly: the same bag messages through the real nodes and through ``process``.
+"""Live equals offline, exactly: one bag's messages through the real nodes and through ``process``.
 
 The live path is the real ``floor_estimator`` and ``floor_map_manager`` node objects (rclpy,
 parameters at their defaults), fed each bag message through their own subscription callbacks

@@ -12,8 +12,8 @@ import yaml
 from rosbags.highlevel import AnyReader
 from rosbags.typesys import Stores, get_typestore
 
-from multifloor_slam.floors.barometric import pressure_to_altitude
 from multifloor_slam.errors import ConfigError
+from multifloor_slam.floors.barometric import pressure_to_altitude
 from multifloor_slam.io.bag_reader import BagReader
 from multifloor_slam.sim.simulator import SimConfig, SimResult, simulate
 
