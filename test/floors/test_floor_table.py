@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from multifloor_slam.floors.floor_table import FloorTable, floor_label
 from multifloor_slam.errors import ConfigError, MapFileError
+from multifloor_slam.floors.floor_table import FloorTable, floor_label
 
 
 def test_floor_labels_name_basements_and_upper_floors() -> None:

@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
+from multifloor_slam.errors import ConfigError
 from multifloor_slam.floors.params import FloorEstimatorParams
 from multifloor_slam.floors.pressure_filter import PressureFilter
-from multifloor_slam.errors import ConfigError
 
 
 def _feed(f: PressureFilter, samples: list[tuple[float, float]]) -> list:
