@@ -24,7 +24,7 @@ import numpy as np
 
 
 def _process(bag: str, out: str, detector: str, queue: mp.Queue) -> None:
-    from multifloor_slam.maps.mapper import BuildingMapper
+    from multifloor_slam.io.building_files import load_building
     from multifloor_slam.pipeline.process import ProcessOptions, process_bag
     from multifloor_slam.sim.evaluate import floor_accuracy
     from multifloor_slam.sim.ground_truth import load_ground_truth
@@ -34,9 +34,9 @@ def _process(bag: str, out: str, detector: str, queue: mp.Queue) -> None:
     truth = load_ground_truth(Path(bag).parent / 'ground_truth')
     from multifloor_slam.sim.map_score import score_building
 
-    mapper = BuildingMapper.load(Path(report.building_yaml))
+    building = load_building(Path(report.building_yaml))
     acc = floor_accuracy(report.floor_trace, report.rides, truth)
-    scores = [{'label': k, **v} for k, v in score_building(mapper, truth, acc.mapping).items()]
+    scores = [{'label': k, **v} for k, v in score_building(building, truth, acc.mapping).items()]
     queue.put(
         {
             'realtime': report.realtime_factor,

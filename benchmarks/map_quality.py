@@ -33,13 +33,14 @@ from pathlib import Path
 
 import cv2
 
+from multifloor_slam.io.building_files import load_building
 from multifloor_slam.maps.mapper import BuildingMapper, MapperParams
 from multifloor_slam.maps.occupancy_layer import OccupancyLayer
 from multifloor_slam.maps.scan_geometry import scan_points, transform_points
 from multifloor_slam.sim.map_score import score_building
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'test'))
-from mapping_tour import evaluate, feed, make_tour  # noqa: E402  (the tests' small tour)
+from mapping_tour import evaluate, feed, make_tour
 
 
 def run_sim(args: argparse.Namespace) -> int:
@@ -55,8 +56,8 @@ def run_sim(args: argparse.Namespace) -> int:
         )
         wall = time.perf_counter() - t0
         gt = load_ground_truth(sim.ground_truth_dir)
-        mapper = BuildingMapper.load(Path(report.building_yaml))
-        quality = score_building(mapper, gt)
+        building = load_building(Path(report.building_yaml))
+        quality = score_building(building, gt)
         true_floors = {f['label']: f['elevation'] for f in gt.floors}
     stats = report.map_stats
     print(
@@ -71,7 +72,7 @@ def run_sim(args: argparse.Namespace) -> int:
     print('|---|---|---|---|---|---|---|---|')
     ok = True
     for label, q in quality.items():
-        fl = next(f for f in mapper.floors.values() if f.label == label)
+        fl = next(f for f in building.floors.values() if f.label == label)
         print(
             f'| {label} | {q["occupied_iou"]:.4f} | {q["free_iou"]:.4f} | '
             f'{q["contamination"] * 100:.3f} % | {q["spurious"] * 100:.2f} % | '
@@ -82,7 +83,7 @@ def run_sim(args: argparse.Namespace) -> int:
         ok &= q['link_error_m'] <= 0.3
     print()
     print(
-        f'elevator links: {len(mapper.links)} (true elevators: {len(gt.elevators)}); rides / '
+        f'elevator links: {len(building.links)} (true elevators: {len(gt.elevators)}); rides / '
         f'ICP accepted / rejected: {stats["rides"]} / {stats["icp_accepted"]} / '
         f'{stats["icp_rejected"]}; scans skipped in the elevator: '
         f'{stats["scans_skipped_elevator"]}'

@@ -16,10 +16,12 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
 
+from multifloor_slam.maps.mapper import BuildingMapper
 from multifloor_slam.maps.occupancy_layer import LayerParams, OccupancyLayer
 from multifloor_slam.maps.scan_geometry import (
     scan_points,
@@ -312,7 +314,7 @@ def make_tour(
     rng = np.random.default_rng(seed)
     angle_increment = 2.0 * math.pi / beams
     angle_min = -math.pi
-    angles = angle_min + angle_increment * np.arange(beams)
+    angles = angle_min + angle_increment * np.arange(beams, dtype=np.float64)
     dt = 1.0 / scan_rate_hz
     scans: list[TourScan] = []
     events: list[tuple[float, str, object]] = [(t0 - 0.5, 'floor', 0), (t0 - 0.5, 'riding', False)]
@@ -394,25 +396,25 @@ def make_tour(
     return Tour(plan, scans, events, rides, angle_min, angle_increment, 0.05, range_max, jumps)
 
 
-def feed(mapper: object, tour: Tour) -> None:
-    """Push the whole tour through a :class:`BuildingMapper` in time order."""
+def feed(mapper: BuildingMapper, tour: Tour) -> None:
+    """Push the whole tour through a :class:`BuildingMapper` in time order, then flush it."""
     for t, kind, value in tour.mapper_inputs():
         if kind == 'pose':
-            mapper.add_pose(t, *value)  # type: ignore[attr-defined]
+            mapper.add_pose(t, *cast(Pose, value))
         elif kind == 'scan':
-            s = value
-            mapper.add_scan(  # type: ignore[attr-defined]
+            s = cast(TourScan, value)
+            mapper.add_scan(
                 t, s.ranges, tour.angle_min, tour.angle_increment, tour.range_min, tour.range_max
             )
         elif kind == 'floor':
-            mapper.set_floor(t, value)  # type: ignore[attr-defined]
+            mapper.set_floor(t, cast(int, value))
         elif kind == 'riding':
-            mapper.set_riding(t, value)  # type: ignore[attr-defined]
+            mapper.set_riding(t, cast(bool, value))
         elif kind == 'elevator':
-            mapper.set_elevator_state(t, value)  # type: ignore[attr-defined]
+            mapper.set_elevator_state(t, cast(str, value))
         elif kind == 'altitude':
-            mapper.add_altitude(t, value)  # type: ignore[attr-defined]
-    mapper.flush()  # type: ignore[attr-defined]
+            mapper.add_altitude(t, cast(float, value))
+    mapper.flush()
 
 
 def reference_layers(tour: Tour, params: LayerParams) -> dict[int, OccupancyLayer]:

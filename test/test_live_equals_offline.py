@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 import yaml
 
-from multifloor_slam.maps.mapper import BuildingMapper
+from multifloor_slam.io.building_files import load_building
+from multifloor_slam.maps.building import Building
 from multifloor_slam.pipeline.process import ProcessOptions, process_bag
 from multifloor_slam.sim.map_score import place
 from multifloor_slam.sim.simulator import SimConfig, simulate
@@ -32,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 RATE = 4.0
 
 
-def _occupied_agreement(a: BuildingMapper, b: BuildingMapper, floor: int) -> float:
+def _occupied_agreement(a: Building, b: Building, floor: int) -> float:
     la, lb = a.floors[floor].layer, b.floors[floor].layer
     occ_a = la.occupied_mask()
     occ_b = place(lb.occupied_mask(), lb.cell_offset, la.cell_offset, la.shape)
@@ -87,8 +88,8 @@ def test_replayed_bag_through_the_nodes_matches_offline_processing(
         log, _ = nodes.communicate(timeout=60)
     assert nodes.returncode == 0, log
 
-    live = BuildingMapper.load(live_dir / 'building.yaml')
-    batch = BuildingMapper.load(Path(offline.building_yaml))
+    live = load_building(live_dir / 'building.yaml')
+    batch = load_building(Path(offline.building_yaml))
     assert sorted(live.floors) == sorted(batch.floors) == [0, 1, 2], log
     for index in batch.floors:
         agreement = _occupied_agreement(live, batch, index)

@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_scores(report: object, truth_dir: Path) -> None:
-    from multifloor_slam.maps.mapper import BuildingMapper
+    from multifloor_slam.io.building_files import load_building
     from multifloor_slam.sim.evaluate import floor_accuracy
     from multifloor_slam.sim.ground_truth import load_ground_truth
     from multifloor_slam.sim.map_score import score_building
@@ -96,8 +96,8 @@ def _print_scores(report: object, truth_dir: Path) -> None:
     )
     if acc.renumbered:
         print(f'  numbered unlike the building (estimated -> true floor): {acc.mapping}')
-    mapper = BuildingMapper.load(Path(report.building_yaml))  # type: ignore[attr-defined]
-    for label, sc in score_building(mapper, truth, acc.mapping).items():
+    building = load_building(Path(report.building_yaml))  # type: ignore[attr-defined]
+    for label, sc in score_building(building, truth, acc.mapping).items():
         print(
             f'  {label:>4}: occupied IoU {sc["occupied_iou"]:.3f}, free IoU {sc["free_iou"]:.3f}, '
             f'contamination {100 * sc["contamination"]:.2f} %, '

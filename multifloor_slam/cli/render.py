@@ -20,14 +20,13 @@ def run(args: argparse.Namespace) -> int:
     """Load the building, draw it, write the PNG atomically."""
     import cv2
 
-    from multifloor_slam.io.atomic_file import write_atomic
-    from multifloor_slam.io.building_files import render_building
-    from multifloor_slam.maps.mapper import BuildingMapper
     from multifloor_slam.errors import MapFileError
+    from multifloor_slam.io.atomic_file import write_atomic
+    from multifloor_slam.io.building_files import load_building, render_building
 
-    mapper = BuildingMapper.load(args.building)
+    building = load_building(args.building)
     out = args.out or args.building.with_name('building.png')
-    ok, png = cv2.imencode('.png', render_building(mapper, args.panel_px))
+    ok, png = cv2.imencode('.png', render_building(building, args.panel_px))
     if not ok:
         raise MapFileError(f'cannot encode {out}')
     write_atomic(out, png.tobytes())

@@ -23,18 +23,17 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import cv2
 import numpy as np
 import yaml
 from numpy.typing import NDArray
 
-from multifloor_slam.maps.occupancy_layer import OccupancyLayer
 from multifloor_slam.errors import MapFileError
-
-if TYPE_CHECKING:
-    from multifloor_slam.maps.mapper import BuildingMapper, MapperParams
+from multifloor_slam.maps.building import Building, ElevatorLink, FloorLayer
+from multifloor_slam.maps.occupancy_layer import LayerParams, OccupancyLayer
+from multifloor_slam.maps.params import MapperParams
 
 FORMAT = 'multifloor_slam/building 1'
 PIXEL_FREE, PIXEL_OCCUPIED, PIXEL_UNKNOWN = 254, 0, 205
@@ -190,14 +189,14 @@ def _layer_npz(layer: OccupancyLayer) -> bytes:
 class _Canvas:
     """All floors on one pixel grid (one pixel = one cell, row 0 = top)."""
 
-    def __init__(self, mapper: BuildingMapper) -> None:
+    def __init__(self, building: Building) -> None:
         boxes = []
-        for fl in mapper.floors.values():
+        for fl in building.floors.values():
             if fl.layer.shape[0]:
                 r0, c0 = fl.layer.cell_offset
                 h, w = fl.layer.shape
                 boxes.append((r0, c0, r0 + h, c0 + w))
-        self.res = mapper.params.resolution
+        self.res = building.resolution
         if boxes:
             self.r0 = min(b[0] for b in boxes)
             self.c0 = min(b[1] for b in boxes)
@@ -226,18 +225,17 @@ class _Canvas:
 
 
 # ---- Open-RMF -----------------------------------------------------------------------------------
-def open_rmf_building(mapper: BuildingMapper, canvas: _Canvas) -> dict[str, Any]:
+def open_rmf_building(building: Building, canvas: _Canvas) -> dict[str, Any]:
     """An Open-RMF ``*.building.yaml`` (traffic-editor format, ``reference_image`` coordinates).
 
     Every level's drawing is the floor map on the common canvas, so all levels share pixel
     coordinates; identical fiducials on every level and a measurement per level give RMF the
     alignment and the metres-per-pixel scale. Lifts sit at the mean car position of each link.
     """
-    p = mapper.params
-    name = p.building_name
+    name = building.name
     h, w = canvas.shape
     levels: dict[str, Any] = {}
-    for _, fl in sorted(mapper.floors.items()):
+    for _, fl in sorted(building.floors.items()):
         levels[fl.label] = {
             'elevation': round(float(fl.elevation_m), 4),
             'drawing': {'filename': f'{name}_{fl.label}.png'},
@@ -252,8 +250,8 @@ def open_rmf_building(mapper: BuildingMapper, canvas: _Canvas) -> dict[str, Any]
             'layers': {},
         }
     lifts: dict[str, Any] = {}
-    labels = {i: fl.label for i, fl in mapper.floors.items()}
-    for link in mapper.links:
+    labels = {i: fl.label for i, fl in building.floors.items()}
+    for link in building.links:
         served = [labels[f] for f in link.floors if f in labels]
         if len(served) < 2:
             continue
@@ -262,8 +260,8 @@ def open_rmf_building(mapper: BuildingMapper, canvas: _Canvas) -> dict[str, Any]
             'x': round(u, 3),
             'y': round(v, 3),
             'yaw': 0.0,
-            'width': float(p.car_width_m),
-            'depth': float(p.car_depth_m),
+            'width': float(building.car_width_m),
+            'depth': float(building.car_depth_m),
             'reference_floor_name': served[0],
             'initial_floor_name': served[0],
             'lowest_floor': served[0],
@@ -272,14 +270,14 @@ def open_rmf_building(mapper: BuildingMapper, canvas: _Canvas) -> dict[str, Any]
             'doors': {
                 'door1': {
                     'door_type': 2,
-                    'x': round(p.car_depth_m / 2.0, 3),
+                    'x': round(building.car_depth_m / 2.0, 3),
                     'y': 0.0,
                     'motion_axis_orientation': round(math.pi / 2.0, 6),
-                    'width': round(min(p.car_width_m, 1.0), 3),
+                    'width': round(min(building.car_width_m, 1.0), 3),
                 }
             },
         }
-    first = min(mapper.floors) if mapper.floors else 0
+    first = min(building.floors) if building.floors else 0
     return {
         'name': name,
         'coordinate_system': 'reference_image',
@@ -290,14 +288,14 @@ def open_rmf_building(mapper: BuildingMapper, canvas: _Canvas) -> dict[str, Any]
 
 
 # ---- picture ------------------------------------------------------------------------------------
-def render_building(mapper: BuildingMapper, max_panel_px: int = 900) -> NDArray[np.uint8]:
+def render_building(building: Building, max_panel_px: int = 900) -> NDArray[np.uint8]:
     """A BGR picture: the floors side by side (lowest left) on one scale, links drawn."""
-    canvas = _Canvas(mapper)
+    canvas = _Canvas(building)
     h, w = canvas.shape
     scale = min(1.0, max_panel_px / max(h, w))
     ph, pw = max(1, round(h * scale)), max(1, round(w * scale))
     head, gap = 40, 12
-    floors = sorted(mapper.floors.items())
+    floors = sorted(building.floors.items())
     n = max(1, len(floors))
     img = np.full((ph + head + gap, n * (pw + gap) + gap, 3), 255, np.uint8)
     anchors: dict[int, list[tuple[int, int]]] = {}
@@ -308,7 +306,7 @@ def render_building(mapper: BuildingMapper, max_panel_px: int = 900) -> NDArray[
         cv2.rectangle(img, (x0 - 1, head - 1), (x0 + pw, head + ph), (120, 120, 120), 1)
         text = f'{fl.label}  z={fl.elevation_m:.2f} m'
         cv2.putText(img, text, (x0 + 4, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 2)
-        for link in mapper.links:
+        for link in building.links:
             pos = link.positions.get(fl.index)
             if pos is None:
                 continue
@@ -328,9 +326,9 @@ def render_building(mapper: BuildingMapper, max_panel_px: int = 900) -> NDArray[
 
 
 # ---- save / load --------------------------------------------------------------------------------
-def building_dict(mapper: BuildingMapper, floor_table: dict[str, Any] | None) -> dict[str, Any]:
+def building_dict(building: Building) -> dict[str, Any]:
     """The content of ``building.yaml``."""
-    name = mapper.params.building_name
+    name = building.name
     floors = [
         {
             'label': fl.label,
@@ -340,7 +338,7 @@ def building_dict(mapper: BuildingMapper, floor_table: dict[str, Any] | None) ->
             'map': f'{fl.label}.yaml',
             'layer': f'{fl.label}.npz',
         }
-        for index, fl in sorted(mapper.floors.items())
+        for index, fl in sorted(building.floors.items())
     ]
     links = [
         {
@@ -359,49 +357,50 @@ def building_dict(mapper: BuildingMapper, floor_table: dict[str, Any] | None) ->
                 for f in link.floors
             ],
         }
-        for link in mapper.links
+        for link in building.links
     ]
     data: dict[str, Any] = {
         'format': FORMAT,
         'name': name,
-        'resolution': float(mapper.params.resolution),
+        'resolution': float(building.resolution),
         'frames': 'one frame per floor, all aligned at the elevator shafts (x, y shared)',
         'floors': floors,
         'elevator_links': links,
         'open_rmf': f'{name}.building.yaml',
         'picture': f'{name}.png',
     }
-    if floor_table is not None:
-        data['floor_table'] = floor_table
+    if building.floor_table is not None:
+        data['floor_table'] = building.floor_table
     return data
 
 
-def save_building(
-    mapper: BuildingMapper, out_dir: Path, floor_table: dict[str, Any] | None = None
-) -> Path:
-    """Write every building file into ``out_dir`` atomically; returns ``building.yaml``'s path."""
+def save_building(building: Building, out_dir: Path) -> Path:
+    """Write every building file into ``out_dir`` atomically; returns ``building.yaml``'s path.
+
+    A mapper's building is ``mapper.building``, after ``mapper.flush()``.
+    """
     out_dir = Path(out_dir)
-    table = floor_table if floor_table is not None else mapper.floor_table
-    name = mapper.params.building_name
-    canvas = _Canvas(mapper)
+    name = building.name
+    canvas = _Canvas(building)
     with StagedFiles(out_dir) as staged:
-        for fl in mapper.floors.values():
+        for fl in building.floors.values():
             staged.add(f'{fl.label}.pgm', encode_pgm(trinary_image(fl.layer)))
             staged.add(f'{fl.label}.npz', _layer_npz(fl.layer))
             staged.add(f'{fl.label}.yaml', _dump_yaml(nav2_map_yaml(f'{fl.label}.pgm', fl.layer)))
             staged.add(f'{name}_{fl.label}.png', _encode_png(canvas.image(fl.layer)))
-        staged.add(f'{name}.building.yaml', _dump_yaml(open_rmf_building(mapper, canvas)))
-        staged.add(f'{name}.png', _encode_png(render_building(mapper)))
-        staged.add('building.yaml', _dump_yaml(building_dict(mapper, table)))
+        staged.add(f'{name}.building.yaml', _dump_yaml(open_rmf_building(building, canvas)))
+        staged.add(f'{name}.png', _encode_png(render_building(building)))
+        staged.add('building.yaml', _dump_yaml(building_dict(building)))
     return out_dir / 'building.yaml'
 
 
-def _read_layer(base: Path, entry: dict[str, Any], params: MapperParams) -> OccupancyLayer:
-    layer = OccupancyLayer(params.layer_params())
+def _read_layer(base: Path, entry: dict[str, Any], params: LayerParams) -> OccupancyLayer:
+    layer = OccupancyLayer(params)
     npz = entry.get('layer')
     if npz and (base / npz).is_file():
         with np.load(base / npz) as data:
-            layer.load_grid(data['logodds'], tuple(int(v) for v in data['cell_offset']))
+            row0, col0 = (int(v) for v in data['cell_offset'])
+            layer.load_grid(data['logodds'], (row0, col0))
         return layer
     # No lossless layer: rebuild it from the Nav2 map (occupied/free at the clamps).
     map_yaml = base / entry['map']
@@ -421,15 +420,12 @@ def _read_layer(base: Path, entry: dict[str, Any], params: MapperParams) -> Occu
     return layer
 
 
-def load_building(path: Path, params: MapperParams | None = None) -> BuildingMapper:
-    """Read a saved building back into a :class:`BuildingMapper` (same layers and links)."""
-    from multifloor_slam.maps.mapper import (
-        BuildingMapper,
-        ElevatorLink,
-        FloorLayer,
-        MapperParams,
-    )
+def load_building(path: Path, params: MapperParams | None = None) -> Building:
+    """Read a saved building (``building.yaml`` or its directory): same layers and links.
 
+    ``params`` gives the layers' sensor model and the car size (the file's resolution and name
+    win over its defaults). ``BuildingMapper.from_building`` continues mapping the result.
+    """
     path = Path(path)
     if path.is_dir():
         path = path / 'building.yaml'
@@ -448,18 +444,19 @@ def load_building(path: Path, params: MapperParams | None = None) -> BuildingMap
     if changes:
         params = params.replace(**changes)
     base = path.parent
+    layer_params = params.layer_params()
     floors: dict[int, FloorLayer] = {}
     try:
         for entry in data['floors'] or []:
             index = int(entry['index'])
-            layer = _read_layer(base, entry, params)
+            layer = _read_layer(base, entry, layer_params)
             floors[index] = FloorLayer(
                 index,
                 layer,
                 float(entry.get('elevation_m', 0.0)),
                 bool(entry.get('elevation_measured', True)),
             )
-        links = []
+        links: list[ElevatorLink] = []
         for entry in data.get('elevator_links') or []:
             link = ElevatorLink(int(entry['id']), rides=int(entry.get('rides', 0)))
             for stop in entry.get('stops') or []:
@@ -469,10 +466,15 @@ def load_building(path: Path, params: MapperParams | None = None) -> BuildingMap
             links.append(link)
     except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as err:
         raise MapFileError(f'building file {path} is incomplete or corrupt: {err!r}') from err
-    mapper = BuildingMapper(params)
-    mapper.restore(floors, sorted(links, key=lambda link: link.id))
-    mapper.floor_table = data.get('floor_table')
-    return mapper
+    return Building(
+        floors=floors,
+        links=sorted(links, key=lambda link: link.id),
+        floor_table=data.get('floor_table'),
+        name=params.building_name,
+        layer_params=layer_params,
+        car_width_m=params.car_width_m,
+        car_depth_m=params.car_depth_m,
+    )
 
 
 __all__ = [

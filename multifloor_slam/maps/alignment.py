@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from multifloor_slam.maps.scan_geometry import transform_points
 from multifloor_slam.errors import ConfigError
+from multifloor_slam.maps.scan_geometry import transform_points
 
 FloatArray = NDArray[np.float64]
 

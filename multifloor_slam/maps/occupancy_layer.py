@@ -112,7 +112,7 @@ class OccupancyLayer:
     @property
     def shape(self) -> tuple[int, int]:
         """(rows, cols)."""
-        return self._grid.shape  # type: ignore[return-value]
+        return self._grid.shape
 
     @property
     def empty(self) -> bool:
@@ -199,8 +199,9 @@ class OccupancyLayer:
         mask.ravel()[flat] = 0
         rows, cols = np.divmod(flat, w)
         # cv2 arithmetic on the window view, in place (4x faster than boolean indexing).
-        cv2.add(window, p.l_free, dst=window, mask=mask)
-        cv2.max(window, p.l_min, dst=window)
+        # (a Python float is a cv2 Scalar; the OpenCV stubs only know arrays there)
+        cv2.add(window, p.l_free, dst=window, mask=mask)  # type: ignore[call-overload]
+        cv2.max(window, p.l_min, dst=window)  # type: ignore[call-overload]
         window[rows, cols] = np.minimum(window[rows, cols] + np.float32(p.l_hit), p.l_max)
         self.version += 1
 

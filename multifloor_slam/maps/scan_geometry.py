@@ -14,6 +14,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
+#: A 2D pose or rigid transform: x (m), y (m), yaw (rad).
+Pose = tuple[float, float, float]
 
 
 @lru_cache(maxsize=8)
@@ -127,6 +129,7 @@ def transform_points(points: FloatArray, pose: tuple[float, float, float]) -> Fl
 
 
 __all__ = [
+    'Pose',
     'ScanPoints',
     'scan_points',
     'se2_compose',

@@ -22,8 +22,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from multifloor_slam.io.atomic_file import write_atomic
 from multifloor_slam.errors import ConfigError
+from multifloor_slam.io.atomic_file import write_atomic
 
 #: Class names of the detector, in class-id order.
 CLASSES: tuple[str, ...] = (

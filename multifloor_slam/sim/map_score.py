@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import cv2
 import numpy as np
 import yaml
 
 from multifloor_slam.io.building_files import decode_pgm
+from multifloor_slam.maps.building import Building
+from multifloor_slam.sim.ground_truth import GroundTruth
 
 KERNEL = np.ones((3, 3), np.uint8)
 
@@ -35,9 +35,11 @@ def place(
 
 
 def score_building(
-    mapper: Any, gt: Any, truth_floor: dict[int, int] | None = None
+    building: Building, gt: GroundTruth, truth_floor: dict[int, int] | None = None
 ) -> dict[str, dict[str, float]]:
-    """Score a mapper's layers against the simulator's ground truth, per floor label.
+    """Score a building's layers against the simulator's ground truth, per floor label.
+
+    ``building`` is a loaded building or a mapper's ``.building``.
 
     occupied IoU: a layer's occupied cell is right within one cell of a true wall cell; misses
     are true wall cells next to space the layer saw free (the visible wall surface) with no
@@ -55,7 +57,7 @@ def score_building(
     shafts = [(e['x'], e['y']) for e in gt.elevators]
     true_label = {int(f['index']): f['label'] for f in gt.floors}
     labels = set(true_label.values())
-    for index, fl in sorted(mapper.floors.items()):
+    for index, fl in sorted(building.floors.items()):
         label = true_label.get((truth_floor or {}).get(index, index))
         if label is None:
             out[fl.label] = dict.fromkeys(
@@ -100,7 +102,7 @@ def score_building(
                 np.hypot(link.positions[index][0] - x, link.positions[index][1] - y)
                 for x, y in shafts
             )
-            for link in mapper.links
+            for link in building.links
             if index in link.positions
         ]
         out[fl.label] = {

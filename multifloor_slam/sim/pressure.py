@@ -12,7 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from multifloor_slam.floors.barometric import DEFAULT_TEMPERATURE_C, P_STANDARD, altitude_to_pressure
+from multifloor_slam.floors.barometric import (
+    DEFAULT_TEMPERATURE_C,
+    P_STANDARD,
+    altitude_to_pressure,
+)
 
 
 @dataclass(frozen=True)

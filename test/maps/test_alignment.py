@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from mapping_tour import default_plan
 
 from multifloor_slam.maps.alignment import IcpParams, align_points, residual_fitness
 from multifloor_slam.maps.scan_geometry import se2_inverse, transform_points
-from mapping_tour import default_plan
 
 
 def _wall_points(segs: np.ndarray, step: float = 0.05) -> np.ndarray:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from mapping_tour import Tour, evaluate, feed, make_tour, raycast
 
+from multifloor_slam.errors import ConfigError
+from multifloor_slam.maps.building import Building
 from multifloor_slam.maps.mapper import (
     BuildingMapper,
     FloorLayer,
@@ -20,8 +24,6 @@ from multifloor_slam.maps.scan_geometry import (
     se2_compose,
     transform_points,
 )
-from multifloor_slam.errors import ConfigError
-from mapping_tour import Tour, evaluate, feed, make_tour, raycast
 
 
 @pytest.fixture(scope='module')
@@ -279,3 +281,66 @@ def test_a_slam_jump_after_the_ride_end_while_the_robot_stands_in_the_car_is_rem
     assert mapper.transform is not None
     est = se2_compose(mapper.transform, se2_compose(jump, (0.9, 0.0, 0.0)))
     assert est == pytest.approx((0.9, 0.0, 0.0), abs=1e-6)
+
+
+def test_the_building_view_shares_the_live_state_and_changes_nothing() -> None:
+    mapper = BuildingMapper(MapperParams(building_name='hq', car_width_m=2.0))
+    mapper.floor_table = {'floors': []}
+    assert _scan(mapper, 0.0)
+    mapper.add_pose(0.5, 0.0, 0.0, 0.0)
+    ranges = _room_scan((0.0, 0.0, 0.0))
+    assert mapper.add_scan(0.7, ranges, -math.pi, 2 * math.pi / 360, 0.05, 20)  # waits
+    before = mapper.stats
+    building = mapper.building
+    assert isinstance(building, Building)
+    assert building.floors is mapper.floors and building.links is mapper.links
+    assert building.floor_table is mapper.floor_table
+    assert (building.name, building.car_width_m, building.resolution) == ('hq', 2.0, 0.05)
+    assert building.layer_params == mapper.params.layer_params()
+    assert mapper.stats == before  # the waiting scan still waits
+    mapper.flush()
+    assert mapper.stats['scans_integrated'] == before['scans_integrated'] + 1
+
+
+def test_from_building_continues_the_floors_links_elevations_and_table(
+    mapped: BuildingMapper,
+) -> None:
+    building = dataclasses.replace(mapped.building, floor_table={'floors': [{'index': 0}]})
+    params = MapperParams(resolution=0.1, l_hit=1.2, initial_floor=1, building_name='hq')
+    mapper = BuildingMapper.from_building(building, params)
+    assert mapper.params.resolution == 0.05  # the layers keep theirs
+    assert mapper.params.building_name == 'hq'  # named by the caller
+    assert mapper.params.l_hit == 1.2
+    assert sorted(mapper.floors) == [0, 1, 2]
+    for index, fl in mapper.floors.items():
+        old = mapped.floors[index]
+        assert fl.layer.params == mapper.params.layer_params()  # re-made for this sensor model
+        np.testing.assert_array_equal(fl.layer.logodds, old.layer.logodds)
+        assert fl.layer.cell_offset == old.layer.cell_offset
+    assert mapped.floors[0].layer.params == MapperParams().layer_params()  # source untouched
+    assert [link.positions for link in mapper.links] == [lk.positions for lk in mapped.links]
+    assert mapper.floor_table == {'floors': [{'index': 0}]}
+    assert BuildingMapper.from_building(mapped.building).params.building_name == 'building'
+    # A measured elevation goes on averaging with new altitudes.
+    z1 = mapped.floors[1].elevation_m
+    mapper.add_altitude(0.0, z1 + 0.2)
+    assert mapper.floors[1].elevation_m == pytest.approx(z1 + 0.1)
+
+
+def test_a_continued_building_aligns_the_first_scans_to_the_existing_floor(
+    tour: Tour, mapped: BuildingMapper
+) -> None:
+    """A restarted SLAM has a new frame: ICP finds it from the first scans on the mapped floor."""
+    mapper = BuildingMapper.from_building(mapped.building)
+    offset = (0.2, -0.1, math.radians(2.0))  # the new SLAM frame, unknown to the mapper
+    first_leg = [s for s in tour.scans if s.floor == 0 and not s.in_car][:40]
+    for s in first_leg:
+        slam = se2_compose(offset, s.true_pose)
+        mapper.add_pose(s.t, *slam)
+        mapper.add_scan(s.t, s.ranges, tour.angle_min, tour.angle_increment, 0.05, tour.range_max)
+    mapper.flush()
+    assert mapper.stats['icp_accepted'] == 1
+    last = first_leg[-1]
+    assert mapper.transform is not None
+    est = se2_compose(mapper.transform, se2_compose(offset, last.true_pose))
+    assert math.hypot(est[0] - last.true_pose[0], est[1] - last.true_pose[1]) < 0.05

@@ -6,11 +6,11 @@ import math
 
 import numpy as np
 import pytest
+from mapping_tour import raycast
 
+from multifloor_slam.errors import ConfigError
 from multifloor_slam.maps.occupancy_layer import LayerParams, OccupancyLayer
 from multifloor_slam.maps.scan_geometry import scan_points, transform_points
-from multifloor_slam.errors import ConfigError
-from mapping_tour import raycast
 
 BEAMS = 360
 ANGLE_MIN = -math.pi

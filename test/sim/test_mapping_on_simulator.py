@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from multifloor_slam.maps.mapper import BuildingMapper
+from multifloor_slam.io.building_files import load_building
 from multifloor_slam.pipeline.process import ProcessOptions, process_bag
 from multifloor_slam.sim.ground_truth import load_ground_truth
 from multifloor_slam.sim.map_score import score_building
@@ -27,16 +27,16 @@ def test_simulated_three_floor_bag_gives_clean_layers_and_one_link_per_elevator(
         sim.bag_path, tmp_path / 'building', ProcessOptions(detector='off', progress=False)
     )
     gt = load_ground_truth(sim.ground_truth_dir)
-    mapper = BuildingMapper.load(Path(report.building_yaml))
-    assert sorted(fl.label for fl in mapper.floors.values()) == ['L0', 'L1', 'L2']
-    quality = score_building(mapper, gt)
+    building = load_building(Path(report.building_yaml))
+    assert sorted(fl.label for fl in building.floors.values()) == ['L0', 'L1', 'L2']
+    quality = score_building(building, gt)
     for label, q in quality.items():
         assert q['occupied_iou'] >= 0.9, (label, q)
         assert q['contamination'] < 0.005, (label, q)
         assert q['link_error_m'] <= 0.3, (label, q)
     used = {r['elevator'] for r in gt.rides}
-    assert len(mapper.links) == len(used)
+    assert len(building.links) == len(used)
     assert report.map_stats['rides'] == len(gt.rides)
     true_z = {f['label']: f['elevation'] for f in gt.floors}
-    for fl in mapper.floors.values():
+    for fl in building.floors.values():
         assert fl.elevation_m == pytest.approx(true_z[fl.label], abs=0.3)

@@ -1,0 +1,185 @@
+"""The building mapper's parameters, one dataclass field per ROS parameter.
+
+Kept apart from the mapper so that the file format (``io/building_files``), the ROS node and the
+docs can read the parameters, their defaults and their descriptions (the ``Attributes:`` section,
+read by :func:`multifloor_slam.params.field_descriptions`) without importing the algorithm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from multifloor_slam.errors import ConfigError
+from multifloor_slam.maps.alignment import IcpParams
+from multifloor_slam.maps.occupancy_layer import LayerParams
+
+
+@dataclass(frozen=True)
+class MapperParams:
+    """Everything the building mapper can be tuned with (one ROS parameter per field).
+
+    Attributes:
+        resolution: cell size (m).
+        l_hit: log-odds of a beam end.
+        l_free: log-odds of a crossed cell.
+        l_min: lower log-odds clamp.
+        l_max: upper log-odds clamp.
+        occupied_thresh: probability above which a cell is occupied (also in the Nav2 yaml).
+        free_thresh: probability below which a cell is free (also in the Nav2 yaml).
+        map_source: 'scan' integrates scans; 'slam_map' copies the SLAM's own grid into the
+            current floor's layer (for SLAMs restarted on every floor).
+        max_free_range_m: no-return beams clear space up to this range (0: the scan's range_max).
+        laser_x: laser position on the robot (m, robot frame).
+        laser_y: laser position on the robot (m, robot frame).
+        laser_yaw: laser heading on the robot (rad).
+        pose_max_gap_s: poses further apart than this are not interpolated between.
+        pose_max_age_s: without a bracketing pair, the nearest pose is used if this close.
+        scan_wait_s: a scan newer than the newest pose waits up to this long for the next pose,
+            so it is interpolated, not extrapolated (SLAMs publish poses slower than scans).
+        pose_buffer_s: how long poses are kept (must cover a ride's end).
+        floor_settle_s: after a floor change, wait this long before mapping the new floor.
+        arrival_motion_m: after a ride the robot stands in the car; the arrival anchor is its
+            SLAM pose just before it first moves more than this (so a SLAM jump at any time
+            while it stands there is removed).
+        arrival_motion_deg: ... or turns more than this.
+        arrival_timeout_s: anchor anyway when the robot has not moved this long after the ride.
+        max_robot_speed_mps: a pose step faster than this (+0.15 m of noise) is a SLAM jump.
+        max_robot_yaw_rate: a heading step faster than this (rad/s, +0.1 rad) is a SLAM jump.
+        car_exit_m: after a ride, scans are mapped (and used for ICP) only once the robot is this
+            far from where it stood in the car: scans from inside the car see its walls.
+        initial_floor: floor index assumed until ``floor/current`` says otherwise.
+        default_floor_height_m: elevation per floor index when no altitude was measured.
+        anchor_yaw: 'departure' (the robot keeps its heading in the car) or 'slam' (trust the
+            SLAM's heading change during the ride).
+        link_cluster_m: departures closer than this to a link's car position use that link.
+        icp_enabled: align floor revisits to the existing layer.
+        icp_scans: scans held back and aligned at the start of a revisit.
+        icp_reject: 'anchor' (merge with the anchor-only transform) or 'skip' (drop the visit).
+        icp_coarse_corr_m: ICP correspondence distance of the first, coarse stage (m): how far
+            the elevator anchor may be off for the revisit to still be pulled in.
+        icp_fine_corr_m: ICP correspondence distance of the fine stage (m); points of the revisit
+            within it of a mapped wall count as matched in the fitness.
+        icp_iterations: ICP iterations per stage.
+        icp_min_fitness: reject the fit when a smaller share of the revisit's points than this
+            (0..1) lies within ``icp_fine_corr_m`` of the existing map.
+        icp_large_fitness: a correction larger than ``icp_fine_corr_m`` needs at least this
+            fitness (0..1): a big move onto a partly mapped floor is more often a slide along a
+            corridor than a fix.
+        icp_max_rmse_m: reject the fit when the matched points' RMS distance exceeds this (m).
+        icp_max_correction_m: reject a correction that moves the anchor further than this (m):
+            the fit then locked onto the wrong wall.
+        icp_max_correction_deg: reject a correction that turns the anchor more than this (deg).
+        car_width_m: elevator car width for the Open-RMF export.
+        car_depth_m: elevator car depth for the Open-RMF export.
+        building_name: name of the building in the files.
+    """
+
+    resolution: float = LayerParams.resolution
+    l_hit: float = LayerParams.l_hit
+    l_free: float = LayerParams.l_free
+    l_min: float = LayerParams.l_min
+    l_max: float = LayerParams.l_max
+    occupied_thresh: float = LayerParams.occupied_thresh
+    free_thresh: float = LayerParams.free_thresh
+    map_source: str = 'scan'
+    max_free_range_m: float = 0.0
+    laser_x: float = 0.0
+    laser_y: float = 0.0
+    laser_yaw: float = 0.0
+    pose_max_gap_s: float = 1.0
+    pose_max_age_s: float = 0.3
+    scan_wait_s: float = 0.5
+    pose_buffer_s: float = 120.0
+    floor_settle_s: float = 1.0
+    arrival_motion_m: float = 0.25
+    arrival_motion_deg: float = 15.0
+    arrival_timeout_s: float = 30.0
+    max_robot_speed_mps: float = 2.5
+    max_robot_yaw_rate: float = 2.0
+    car_exit_m: float = 1.2
+    initial_floor: int = 0
+    default_floor_height_m: float = 3.0
+    anchor_yaw: str = 'departure'
+    link_cluster_m: float = 1.5
+    icp_enabled: bool = True
+    icp_scans: int = 10
+    icp_reject: str = 'anchor'
+    icp_coarse_corr_m: float = 0.6
+    icp_fine_corr_m: float = 0.15
+    icp_iterations: int = 40
+    icp_min_fitness: float = 0.6
+    icp_large_fitness: float = 0.9
+    icp_max_rmse_m: float = 0.08
+    icp_max_correction_m: float = 1.5
+    icp_max_correction_deg: float = 20.0
+    car_width_m: float = 1.6
+    car_depth_m: float = 1.6
+    building_name: str = 'building'
+
+    def __post_init__(self) -> None:
+        self.layer_params()  # validates the layer fields
+        self.icp_params()
+        if self.map_source not in ('scan', 'slam_map'):
+            raise ConfigError(f"map_source must be 'scan' or 'slam_map', not {self.map_source!r}")
+        if self.anchor_yaw not in ('departure', 'slam'):
+            raise ConfigError(f"anchor_yaw must be 'departure' or 'slam', not {self.anchor_yaw!r}")
+        if self.icp_reject not in ('anchor', 'skip'):
+            raise ConfigError(f"icp_reject must be 'anchor' or 'skip', not {self.icp_reject!r}")
+        if min(self.max_free_range_m, self.pose_max_age_s, self.scan_wait_s) < 0:
+            raise ConfigError('max_free_range_m, pose_max_age_s and scan_wait_s must be >= 0')
+        if self.pose_max_gap_s <= 0:
+            raise ConfigError('pose_max_gap_s must be > 0')
+        if self.pose_buffer_s < 5 or self.floor_settle_s < 0 or self.icp_scans < 1:
+            raise ConfigError('pose_buffer_s >= 5, floor_settle_s >= 0, icp_scans >= 1 needed')
+        if min(self.arrival_motion_m, self.arrival_motion_deg, self.arrival_timeout_s) <= 0:
+            raise ConfigError(
+                'arrival_motion_m, arrival_motion_deg, arrival_timeout_s must be > 0'
+            )
+        if self.car_exit_m < 0:
+            raise ConfigError(f'car_exit_m must be >= 0, got {self.car_exit_m}')
+        if self.max_robot_speed_mps <= 0 or self.max_robot_yaw_rate <= 0:
+            raise ConfigError('max_robot_speed_mps and max_robot_yaw_rate must be > 0')
+        if self.default_floor_height_m <= 0 or self.link_cluster_m <= 0:
+            raise ConfigError('default_floor_height_m and link_cluster_m must be > 0')
+        if self.car_width_m <= 0 or self.car_depth_m <= 0:
+            raise ConfigError('car_width_m and car_depth_m must be > 0')
+        if not self.building_name or any(c in self.building_name for c in '/\\'):
+            raise ConfigError(
+                f'building_name must be a plain file name, not {self.building_name!r}'
+            )
+
+    def layer_params(self) -> LayerParams:
+        """The occupancy layer's share of the parameters."""
+        return LayerParams(
+            resolution=self.resolution,
+            l_hit=self.l_hit,
+            l_free=self.l_free,
+            l_min=self.l_min,
+            l_max=self.l_max,
+            occupied_thresh=self.occupied_thresh,
+            free_thresh=self.free_thresh,
+        )
+
+    def icp_params(self) -> IcpParams:
+        """The ICP share of the parameters."""
+        return IcpParams(
+            coarse_corr_m=self.icp_coarse_corr_m,
+            fine_corr_m=self.icp_fine_corr_m,
+            iterations=self.icp_iterations,
+            voxel_m=self.resolution,
+            min_fitness=self.icp_min_fitness,
+            large_fitness=self.icp_large_fitness,
+            max_rmse_m=self.icp_max_rmse_m,
+            max_correction_m=self.icp_max_correction_m,
+            max_correction_deg=self.icp_max_correction_deg,
+        )
+
+    def replace(self, **changes: Any) -> MapperParams:
+        """A copy with some fields changed (validated again)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return MapperParams(**values)
+
+
+__all__ = ['MapperParams']

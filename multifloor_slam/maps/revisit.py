@@ -1,0 +1,69 @@
+"""A revisit of a mapped floor: its first scans held back, aligned to the layer, then merged.
+
+The elevator anchor puts a revisit within decimetres of the existing map; merging at that
+transform would blur every wall. So the first scans of the visit wait here, are aligned to the
+floor's occupied cells with ICP (:func:`multifloor_slam.maps.alignment.align_points`), and the
+fit decides the visit's transform: the refined one, the anchor alone, or none (skip the visit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from multifloor_slam.maps.alignment import AlignmentResult, IcpParams, align_points
+from multifloor_slam.maps.building import ElevatorLink
+from multifloor_slam.maps.occupancy_layer import OccupancyLayer
+from multifloor_slam.maps.scan_geometry import Pose, se2_compose, transform_points
+
+#: Target cells are taken this far (m) around the held scans' bounding box.
+TARGET_MARGIN_M = 2.0
+
+
+class SlamScan(NamedTuple):
+    """One scan ready to integrate: laser origin and beam ends in the SLAM frame."""
+
+    origin: tuple[float, float]
+    free_xy: NDArray[np.float64]
+    hit: NDArray[np.bool_]
+    full_circle: bool
+
+
+@dataclass
+class Revisit:
+    """A visit of a floor that already has a map, waiting for its first scans."""
+
+    floor: int
+    anchor: Pose  # SLAM -> floor transform from the elevator anchor alone
+    arrival_slam: Pose | None  # SLAM pose of the robot in the car (for the link), if a ride
+    link: ElevatorLink | None
+    scans: list[SlamScan] = field(default_factory=list)
+
+    def align(self, layer: OccupancyLayer, icp: IcpParams) -> AlignmentResult | None:
+        """ICP of the held scans' hits (placed by the anchor) onto ``layer``'s occupied cells.
+
+        None when no scan is held.
+        """
+        if not self.scans:
+            return None
+        src = np.vstack([transform_points(s.free_xy[s.hit], self.anchor) for s in self.scans])
+        lo, hi = src.min(axis=0) - TARGET_MARGIN_M, src.max(axis=0) + TARGET_MARGIN_M
+        tgt = layer.occupied_points((lo[0], lo[1], hi[0], hi[1]))
+        return align_points(src, tgt, icp)
+
+    def resolve(self, result: AlignmentResult | None, reject: str) -> tuple[Pose, bool]:
+        """The visit's SLAM -> floor transform, and whether its scans may be merged.
+
+        An accepted fit refines the anchor. Without a fit (no scans, or ICP not run) the anchor
+        is used. A rejected fit falls back on the anchor too, but with ``reject='skip'`` the
+        visit is not merged (the anchor is still tracked for the next ride).
+        """
+        if result is not None and result.accepted:
+            return se2_compose(result.correction, self.anchor), True
+        return self.anchor, not (reject == 'skip' and result is not None)
+
+
+__all__ = ['TARGET_MARGIN_M', 'Revisit', 'SlamScan']
