@@ -105,7 +105,8 @@ class ElevatorState:
                 raise InputDataError(f'elevator state is not valid JSON: {raw[:80]!r}') from err
         if not isinstance(doc, dict):
             raise InputDataError(f'elevator state JSON is not an object: {raw[:80]!r}')
-        state = str(doc.get('state', doc.get('label', ''))).strip().lower()
+        word = doc.get('state', doc.get('label'))
+        state = word.strip().lower() if isinstance(word, str) else ''
         if state not in STATES:
             raise InputDataError(f'unknown elevator state {state!r} (one of {", ".join(STATES)})')
         try:

@@ -118,6 +118,8 @@ def image_to_bgr(msg: Any) -> NDArray[np.uint8]:
         gray = (np.ascontiguousarray(rows).view(dt) >> 8).astype(np.uint8)
         return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)  # type: ignore[return-value]
     if enc in _YUV:
+        if w % 2:
+            raise InputDataError(f'{enc} image of odd width {w}: 4:2:2 pairs pixels')
         packed = np.ascontiguousarray(rows).reshape(h, w, 2)
         return cv2.cvtColor(packed, _YUV[enc])  # type: ignore[return-value]
     ch, code = _CHANNELS[enc]

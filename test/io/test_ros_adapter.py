@@ -244,11 +244,6 @@ def test_bad_images_raise_input_data_error(source: str, spoil: str) -> None:
         ros_adapter.to_record('image', convert(source, msg), 1.0)
 
 
-@pytest.mark.xfail(
-    reason='image_to_bgr passes an odd-width packed 4:2:2 frame to cv2.cvtColor, which raises '
-    'cv2.error instead of the documented InputDataError',
-    strict=True,
-)
 @pytest.mark.parametrize('enc', ['uyvy', 'yuv422', 'yuyv', 'yuv422_yuy2'])
 def test_odd_width_422_raises_input_data_error(enc: str) -> None:
     msg = Image(height=4, width=7, encoding=enc, step=14)  # 4:2:2 pixels come in pairs
@@ -409,11 +404,6 @@ def test_bad_elevator_states_raise_input_data_error(text: str) -> None:
             ros_adapter.to_record('elevator_state', convert(source, String(data=text)), 1.0)
 
 
-@pytest.mark.xfail(
-    reason='ElevatorState.from_json reads a JSON null state as str(None).lower() == "none", '
-    'a valid state word, while a missing state is rejected',
-    strict=True,
-)
 def test_a_null_elevator_state_is_rejected() -> None:
     with pytest.raises(InputDataError):
         ros_adapter.to_record('elevator_state', String(data='{"state": null}'), 1.0)
