@@ -435,14 +435,10 @@ def load_building(path: Path, params: MapperParams | None = None) -> Building:
         raise MapFileError(f'cannot read building file {path}: {err}') from err
     if not isinstance(data, dict) or 'floors' not in data:
         raise MapFileError(f'{path} is not a multifloor_slam building file')
-    params = params or MapperParams()
-    changes: dict[str, Any] = {}
-    if 'resolution' in data and float(data['resolution']) != params.resolution:
-        changes['resolution'] = float(data['resolution'])  # the saved layers keep theirs
-    if data.get('name') and params.building_name == MapperParams().building_name:
-        changes['building_name'] = str(data['name'])
-    if changes:
-        params = params.replace(**changes)
+    params = (params or MapperParams()).for_building(
+        float(data['resolution']) if 'resolution' in data else None,
+        str(data['name']) if data.get('name') else None,
+    )
     base = path.parent
     layer_params = params.layer_params()
     floors: dict[int, FloorLayer] = {}

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 
 from multifloor_slam.maps.pose_buffer import PoseBuffer, StandLimits
-from multifloor_slam.maps.scan_geometry import Pose, se2_compose
+from multifloor_slam.maps.scan_geometry import Pose, se2_compose, se2_inverse, wrap_angle
 
 ELEVATOR_STATES = ('none', 'approaching', 'doors_open', 'inside')
 
@@ -41,6 +41,19 @@ class Arrival:
 
     episode: Episode
     slam_pose: Pose  # the robot standing in the car after the ride (SLAM frame)
+
+    def anchor(self, car_xy: tuple[float, float], anchor_yaw: str) -> Pose:
+        """The SLAM -> arrival floor transform that puts the robot in the car at ``car_xy``.
+
+        Its heading is the departure heading (``anchor_yaw='departure'``) or that plus the SLAM's
+        own heading change during the ride (``'slam'``). Needs the departure poses.
+        """
+        dep_floor, dep_slam = self.episode.dep_floor_pose, self.episode.dep_slam_pose
+        assert dep_floor is not None and dep_slam is not None
+        yaw = dep_floor[2]
+        if anchor_yaw != 'departure':
+            yaw = wrap_angle(yaw + wrap_angle(self.slam_pose[2] - dep_slam[2]))
+        return se2_compose((car_xy[0], car_xy[1], yaw), se2_inverse(self.slam_pose))
 
 
 class EpisodeTracker:

@@ -9,30 +9,23 @@ both call. It takes primitives (stamps in float seconds, numpy arrays) in time o
   estimator's and elevator detector's outputs.
 
 It only orchestrates; each concern has its own module beside it in ``maps/``: the poses
-(``pose_buffer``), scans waiting for a pose (``scan_queue``), elevator episodes (``episodes``),
-revisit registration (``revisit``), elevator links (``links``) and the SLAM's own grid
+(``pose_buffer``), scans waiting for a pose (``scan_queue``), elevator episodes (``episodes``: a
+ride starts with ``riding``, the state ``inside`` or a floor change and ends when none holds and
+the robot drove off; no scan is integrated meanwhile), revisit registration (``revisit``),
+elevator links (``links``), floor elevations (``elevations``) and the SLAM's own grid
 (``slam_grid``). The result is a :class:`~multifloor_slam.maps.building.Building`
 (``mapper.building``), which :mod:`multifloor_slam.io.building_files` saves and loads.
 
-**Elevator episodes.** A ride starts with ``riding=True``, the elevator state ``inside`` or a floor
-change, whichever comes first, and ends when none holds any more and the floor has been steady for
-``floor_settle_s``. During an episode no scan is integrated: the car's walls must not enter any
-floor's map, and the SLAM pose is unreliable there.
-
-**Re-anchoring.** Each floor layer has its own frame, and elevator shafts are vertical, so the
-car's x, y is the same on every floor it serves. At the start of a ride the robot's pose in the
-departure floor's frame is the car position. At the end, the SLAM pose of the robot (still in the
-car) is mapped onto that car position on the arrival floor: this yields a new SLAM -> floor
-transform and removes whatever jump the SLAM made during the ride. The heading comes from the
-departure heading (``anchor_yaw='departure'``: the robot does not turn in the car) or from the
-SLAM's own heading change during the ride (``'slam'``: for robots that turn round inside). On a
-revisit of a floor that already has a map, the first ``icp_scans`` scans are held back and
-aligned to the layer with Open3D ICP; a good fit refines the transform, a bad fit is rejected
-(``icp_reject='anchor'`` keeps the anchor-only transform, ``'skip'`` drops the visit).
-
-**Elevator links.** Every ride adds the car position on the departure and arrival floors to a
-link; departures within ``link_cluster_m`` of a known link's position on that floor are the same
-elevator, others make a new link.
+**Re-anchoring** is done here. Each floor layer has its own frame, and elevator shafts are
+vertical, so the car's x, y is the same on every floor it serves. The robot's pose in the
+departure floor's frame while it stands in the car is the car position; after the ride its SLAM
+pose (still in the car) is mapped onto that car position on the arrival floor: this yields a new
+SLAM -> floor transform and removes whatever jump the SLAM made during the ride. The heading
+comes from the departure (``anchor_yaw='departure'``: the robot does not turn in the car) or from
+the SLAM's heading change during the ride (``'slam'``). On a revisit of a floor that already has a
+map, the first ``icp_scans`` scans are held back and aligned to the layer with ICP; a good fit
+refines the transform, a bad fit is rejected (``icp_reject='anchor'`` keeps the anchor-only
+transform, ``'skip'`` drops the visit).
 """
 
 from __future__ import annotations
@@ -45,19 +38,20 @@ from numpy.typing import NDArray
 
 from multifloor_slam.maps.alignment import AlignmentResult
 from multifloor_slam.maps.building import Building, ElevatorLink, FloorLayer, floor_label
+from multifloor_slam.maps.elevations import FloorElevations
 from multifloor_slam.maps.episodes import ELEVATOR_STATES, Arrival, EpisodeTracker
 from multifloor_slam.maps.links import arrival_car_xy, link_for
 from multifloor_slam.maps.occupancy_layer import OccupancyLayer
 from multifloor_slam.maps.params import MapperParams
-from multifloor_slam.maps.pose_buffer import PoseBuffer, StandLimits
-from multifloor_slam.maps.revisit import Revisit, SlamScan
+from multifloor_slam.maps.pose_buffer import PoseBuffer
+from multifloor_slam.maps.revisit import Revisit
 from multifloor_slam.maps.scan_geometry import (
+    LaserScan,
     Pose,
-    scan_points,
+    SlamScan,
+    scan_in_frame,
     se2_compose,
-    se2_inverse,
     transform_points,
-    wrap_angle,
 )
 from multifloor_slam.maps.scan_queue import ScanQueue
 from multifloor_slam.maps.slam_grid import paste_slam_grid
@@ -80,26 +74,6 @@ STAT_KEYS = (
 )
 
 
-class _RawScan:
-    """A LaserScan's fields, as held while it waits for a pose."""
-
-    __slots__ = ('angle_increment', 'angle_min', 'range_max', 'range_min', 'ranges')
-
-    def __init__(
-        self,
-        ranges: NDArray[np.floating],
-        angle_min: float,
-        angle_increment: float,
-        range_min: float,
-        range_max: float,
-    ) -> None:
-        self.ranges = ranges
-        self.angle_min = angle_min
-        self.angle_increment = angle_increment
-        self.range_min = range_min
-        self.range_max = range_max
-
-
 _DEFAULT_PARAMS = MapperParams()
 
 
@@ -116,23 +90,15 @@ class BuildingMapper:
             params.pose_max_gap_s, params.pose_max_age_s, params.pose_buffer_s
         )
         self._episodes = EpisodeTracker(
-            self._poses,
-            params.floor_settle_s,
-            params.arrival_timeout_s,
-            StandLimits(
-                params.arrival_motion_m,
-                params.arrival_motion_deg,
-                params.max_robot_speed_mps,
-                params.max_robot_yaw_rate,
-            ),
+            self._poses, params.floor_settle_s, params.arrival_timeout_s, params.stand_limits()
         )
-        self._waiting: ScanQueue[_RawScan] = ScanQueue(max_len=1000)
+        self._waiting: ScanQueue[LaserScan] = ScanQueue(max_len=1000)
         self._floor = params.initial_floor
         self._revisit: Revisit | None = None
         self._transform: Pose | None = None  # SLAM -> current floor frame
         self._started = False
         self._skip_visit = False
-        self._elev_sum: dict[int, tuple[float, int]] = {}
+        self._elevations = FloorElevations(params.default_floor_height_m)
         self._car_xy: tuple[float, float] | None = None  # SLAM x, y of the car after a ride
         self.last_alignment: AlignmentResult | None = None
         self.floor_table: dict[str, Any] | None = None  # saved with the building when set
@@ -166,23 +132,15 @@ class BuildingMapper:
         is taken unless ``params`` names the building. Layers made with other sensor-model
         parameters are re-made with this mapper's (same log-odds, same cells).
         """
-        params = params or MapperParams()
-        changes: dict[str, Any] = {}
-        if building.resolution != params.resolution:
-            changes['resolution'] = building.resolution
-        if building.name and params.building_name == MapperParams.building_name:
-            changes['building_name'] = building.name
-        if changes:
-            params = params.replace(**changes)
+        params = (params or MapperParams()).for_building(building.resolution, building.name)
         mapper = cls(params)
         for index, fl in building.floors.items():
-            if fl.layer.params != mapper._layer_params:
-                layer = OccupancyLayer(mapper._layer_params)
-                layer.load_grid(fl.layer.logodds, fl.layer.cell_offset)
+            layer = fl.layer.with_params(mapper._layer_params)
+            if layer is not fl.layer:
                 fl = FloorLayer(fl.index, layer, fl.elevation_m, fl.elevation_measured)
             mapper._floors[index] = fl
             if fl.elevation_measured:
-                mapper._elev_sum[fl.index] = (fl.elevation_m, 1)
+                mapper._elevations.set(fl.index, fl.elevation_m)
         mapper._links = list(building.links)
         mapper.floor_table = building.floor_table
         return mapper
@@ -234,18 +192,17 @@ class BuildingMapper:
         self._update_episode(t)
         if self.in_elevator or not math.isfinite(altitude_m):
             return
-        s, n = self._elev_sum.get(self._floor, (0.0, 0))
-        self._elev_sum[self._floor] = (s + float(altitude_m), n + 1)
+        self._elevations.add(self._floor, float(altitude_m))
         if self._floor in self._floors:
-            self._apply_elevation(self._floors[self._floor])
+            self._elevations.apply(self._floors[self._floor])
 
     def set_floor(self, t: float, floor: int, elevation_m: float | None = None) -> None:
         """The floor estimator's current floor (``floor/current``)."""
         floor = int(floor)
         if elevation_m is not None and math.isfinite(elevation_m):
-            self._elev_sum[floor] = (float(elevation_m), 1)
+            self._elevations.set(floor, float(elevation_m))
             if floor in self._floors:
-                self._apply_elevation(self._floors[floor])
+                self._elevations.apply(self._floors[floor])
         if floor == self._floor:
             self._update_episode(t)
             return
@@ -288,7 +245,7 @@ class BuildingMapper:
         if self.params.map_source != 'scan':
             self._stats['scans_skipped_map_source'] += 1
             return False
-        scan = _RawScan(ranges, angle_min, angle_increment, range_min, range_max)
+        scan = LaserScan(ranges, angle_min, angle_increment, range_min, range_max)
         wait = self.params.scan_wait_s
         if self._waiting:
             self._release_waiting(t - wait)
@@ -319,8 +276,7 @@ class BuildingMapper:
         if grid.ndim != 2 or grid.size == 0 or not resolution > 0:
             return False
         if not self._started:
-            pose = self._poses.at(t)
-            self._begin(pose if pose is not None else (0.0, 0.0, 0.0))
+            self._begin()
         if self._transform is None or self._skip_visit:
             if self._revisit is None:
                 return False
@@ -346,7 +302,7 @@ class BuildingMapper:
         for t, scan in self._waiting.pop_until(until):
             self._process_scan(t, scan)
 
-    def _process_scan(self, t: float, scan: _RawScan) -> bool:
+    def _process_scan(self, t: float, scan: LaserScan) -> bool:
         self._update_episode(t)
         p = self.params
         if self._episodes.blocked:
@@ -361,7 +317,7 @@ class BuildingMapper:
             self._stats['scans_skipped_no_pose'] += 1
             return False
         if not self._started:
-            self._begin(pose)
+            self._begin()
         if self._car_xy is not None:
             if math.hypot(pose[0] - self._car_xy[0], pose[1] - self._car_xy[1]) < p.car_exit_m:
                 self._stats['scans_skipped_elevator'] += 1
@@ -372,20 +328,10 @@ class BuildingMapper:
             self._stats['scans_skipped_visit'] += 1
             return False
         laser = se2_compose(pose, (p.laser_x, p.laser_y, p.laser_yaw))
-        pts = scan_points(
-            scan.ranges,
-            scan.angle_min,
-            scan.angle_increment,
-            scan.range_min,
-            scan.range_max,
-            p.max_free_range_m or None,
-        )
-        if pts.free_xy.shape[0] < 2:
+        held = scan_in_frame(scan, laser, p.max_free_range_m or None)
+        if held.free_xy.shape[0] < 2:
             self._stats['scans_bad'] += 1
             return False
-        held = SlamScan(
-            (laser[0], laser[1]), transform_points(pts.free_xy, laser), pts.hit, pts.full_circle
-        )
         if self._revisit is not None:
             self._revisit.scans.append(held)
             if len(self._revisit.scans) >= p.icp_scans:
@@ -407,23 +353,15 @@ class BuildingMapper:
         fl = self._floors.get(floor)
         if fl is None:
             fl = FloorLayer(floor, OccupancyLayer(self._layer_params), 0.0)
-            self._apply_elevation(fl)
+            self._elevations.apply(fl)
             self._floors[floor] = fl
         return fl
 
-    def _apply_elevation(self, fl: FloorLayer) -> None:
-        s, n = self._elev_sum.get(fl.index, (0.0, 0))
-        if n:
-            fl.elevation_m, fl.elevation_measured = s / n, True
-        elif not fl.elevation_measured:
-            fl.elevation_m = fl.index * self.params.default_floor_height_m
-
-    def _begin(self, pose: Pose) -> None:
+    def _begin(self) -> None:
         """First usable data: the SLAM frame becomes the start floor's frame.
 
         When the floor was loaded from a file and already has a map, ICP refines it.
         """
-        del pose  # the SLAM frame is the floor frame: the first pose needs no anchor
         self._started = True
         existing = self._floors.get(self._floor)
         if existing is not None and not existing.layer.empty and self.params.icp_enabled:
@@ -455,16 +393,12 @@ class BuildingMapper:
             self._transform = (0.0, 0.0, 0.0) if self._floor not in self._floors else None
             self._skip_visit = self._transform is None
             return
-        dx, dy, dyaw = ep.dep_floor_pose
+        dx, dy, _ = ep.dep_floor_pose
         link = link_for(self._links, ep.from_floor, (dx, dy), p.link_cluster_m)
         car = arrival_car_xy(link, ep.from_floor, (dx, dy), self._floor)
         link.observe(ep.from_floor, (dx, dy))
         link.rides += 1
-        if p.anchor_yaw == 'departure':
-            yaw = dyaw
-        else:
-            yaw = wrap_angle(dyaw + wrap_angle(arr_slam[2] - ep.dep_slam_pose[2]))
-        anchor = se2_compose((car[0], car[1], yaw), se2_inverse(arr_slam))
+        anchor = arrival.anchor(car, p.anchor_yaw)
         self._stats['reanchors'] += 1
         self._skip_visit = False
         existing = self._floors.get(self._floor)

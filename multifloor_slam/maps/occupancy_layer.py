@@ -228,6 +228,18 @@ class OccupancyLayer:
         self._row0, self._col0 = int(cell_offset[0]), int(cell_offset[1])
         self.version += 1
 
+    def with_params(self, params: LayerParams) -> OccupancyLayer:
+        """This grid (a copy) under another sensor model; ``self`` when ``params`` are the same."""
+        if params == self.params:
+            return self
+        if params.resolution != self.params.resolution:
+            raise ConfigError(
+                f'cannot reinterpret a {self.params.resolution} m grid at {params.resolution} m'
+            )
+        out = OccupancyLayer(params)
+        out.load_grid(self._grid.copy(), self.cell_offset)
+        return out
+
     # ---- views --------------------------------------------------------------------------------
     def trinary(self) -> NDArray[np.int8]:
         """OccupancyGrid values: 100 occupied, 0 free, -1 unknown.

@@ -13,6 +13,7 @@ from typing import Any
 from multifloor_slam.errors import ConfigError
 from multifloor_slam.maps.alignment import IcpParams
 from multifloor_slam.maps.occupancy_layer import LayerParams
+from multifloor_slam.maps.pose_buffer import StandLimits
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,28 @@ class MapperParams:
             max_correction_m=self.icp_max_correction_m,
             max_correction_deg=self.icp_max_correction_deg,
         )
+
+    def stand_limits(self) -> StandLimits:
+        """What tells standing in the car, driving off and a SLAM jump apart."""
+        return StandLimits(
+            motion_m=self.arrival_motion_m,
+            motion_deg=self.arrival_motion_deg,
+            max_speed_mps=self.max_robot_speed_mps,
+            max_yaw_rate=self.max_robot_yaw_rate,
+        )
+
+    def for_building(self, resolution: float | None, name: str | None) -> MapperParams:
+        """These parameters for continuing a saved building of ``resolution`` named ``name``.
+
+        The building's resolution wins (its layers keep theirs); its name is taken unless these
+        parameters name the building themselves.
+        """
+        changes: dict[str, Any] = {}
+        if resolution is not None and resolution != self.resolution:
+            changes['resolution'] = resolution
+        if name and self.building_name == MapperParams.building_name:
+            changes['building_name'] = name
+        return self.replace(**changes) if changes else self
 
     def replace(self, **changes: Any) -> MapperParams:
         """A copy with some fields changed (validated again)."""

@@ -9,27 +9,16 @@ fit decides the visit's transform: the refined one, the anchor alone, or none (s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import numpy as np
-from numpy.typing import NDArray
 
 from multifloor_slam.maps.alignment import AlignmentResult, IcpParams, align_points
 from multifloor_slam.maps.building import ElevatorLink
 from multifloor_slam.maps.occupancy_layer import OccupancyLayer
-from multifloor_slam.maps.scan_geometry import Pose, se2_compose, transform_points
+from multifloor_slam.maps.scan_geometry import Pose, SlamScan, se2_compose, transform_points
 
 #: Target cells are taken this far (m) around the held scans' bounding box.
 TARGET_MARGIN_M = 2.0
-
-
-class SlamScan(NamedTuple):
-    """One scan ready to integrate: laser origin and beam ends in the SLAM frame."""
-
-    origin: tuple[float, float]
-    free_xy: NDArray[np.float64]
-    hit: NDArray[np.bool_]
-    full_circle: bool
 
 
 @dataclass
@@ -66,4 +55,4 @@ class Revisit:
         return self.anchor, not (reject == 'skip' and result is not None)
 
 
-__all__ = ['TARGET_MARGIN_M', 'Revisit', 'SlamScan']
+__all__ = ['TARGET_MARGIN_M', 'Revisit']

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -85,6 +86,39 @@ def scan_points(
     return ScanPoints(free_xy, hit, span >= 2.0 * math.pi - 2.0 * abs(angle_increment))
 
 
+class LaserScan(NamedTuple):
+    """A LaserScan's fields (ranges in m, angles in rad), as the mapper receives them."""
+
+    ranges: NDArray[np.floating]
+    angle_min: float
+    angle_increment: float
+    range_min: float
+    range_max: float
+
+
+class SlamScan(NamedTuple):
+    """One scan ready to integrate: laser origin and beam ends placed in the SLAM frame."""
+
+    origin: tuple[float, float]
+    free_xy: FloatArray
+    hit: NDArray[np.bool_]
+    full_circle: bool
+
+
+def scan_in_frame(scan: LaserScan, laser: Pose, max_free_range: float | None = None) -> SlamScan:
+    """``scan``'s endpoints (:func:`scan_points`) placed by the laser's pose ``laser``."""
+    pts = scan_points(
+        scan.ranges,
+        scan.angle_min,
+        scan.angle_increment,
+        scan.range_min,
+        scan.range_max,
+        max_free_range,
+    )
+    origin = (laser[0], laser[1])
+    return SlamScan(origin, transform_points(pts.free_xy, laser), pts.hit, pts.full_circle)
+
+
 def se2_matrix(x: float, y: float, yaw: float) -> FloatArray:
     """3x3 homogeneous matrix of a 2D pose."""
     c, s = math.cos(yaw), math.sin(yaw)
@@ -129,8 +163,11 @@ def transform_points(points: FloatArray, pose: tuple[float, float, float]) -> Fl
 
 
 __all__ = [
+    'LaserScan',
     'Pose',
     'ScanPoints',
+    'SlamScan',
+    'scan_in_frame',
     'scan_points',
     'se2_compose',
     'se2_from_matrix',

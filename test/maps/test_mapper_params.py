@@ -41,3 +41,20 @@ def test_replace_validates_again() -> None:
         p.replace(icp_reject='never')
     with pytest.raises(ConfigError):
         p.replace(icp_fine_corr_m=1.0)  # above the coarse stage's distance
+
+
+def test_stand_limits_carry_the_arrival_and_jump_fields() -> None:
+    p = MapperParams(arrival_motion_m=0.4, arrival_motion_deg=9.0, max_robot_speed_mps=1.0)
+    limits = p.stand_limits()
+    assert (limits.motion_m, limits.motion_deg) == (0.4, 9.0)
+    assert (limits.max_speed_mps, limits.max_yaw_rate) == (1.0, p.max_robot_yaw_rate)
+
+
+def test_a_saved_building_keeps_its_resolution_and_its_name_unless_named() -> None:
+    p = MapperParams(l_hit=1.1)
+    resumed = p.for_building(0.1, 'hq')
+    assert (resumed.resolution, resumed.building_name, resumed.l_hit) == (0.1, 'hq', 1.1)
+    named = MapperParams(building_name='lab').for_building(0.05, 'hq')
+    assert named.building_name == 'lab'
+    assert p.for_building(None, None) is p  # nothing known about the building: unchanged
+    assert p.for_building(0.05, '') is p

@@ -133,3 +133,17 @@ def test_invalid_params_are_rejected() -> None:
         LayerParams(free_thresh=0.7, occupied_thresh=0.6)
     with pytest.raises(ConfigError):
         LayerParams(l_free=0.1)
+
+
+def test_a_layer_under_another_sensor_model_keeps_its_cells() -> None:
+    layer = OccupancyLayer(LayerParams())
+    layer.load_grid(np.linspace(-2, 3, 12, dtype=np.float32).reshape(3, 4), (5, -7))
+    assert layer.with_params(LayerParams()) is layer
+    other = layer.with_params(LayerParams(l_hit=1.5, l_max=4.0))
+    assert other is not layer and other.params.l_hit == 1.5
+    np.testing.assert_array_equal(other.logodds, layer.logodds)
+    assert other.cell_offset == (5, -7)
+    other.logodds[0, 0] = 9.0  # a copy: the source layer is not changed through it
+    assert layer.logodds[0, 0] == -2.0
+    with pytest.raises(ConfigError):
+        layer.with_params(LayerParams(resolution=0.1))

@@ -10,8 +10,14 @@ from mapping_tour import default_plan, raycast
 
 from multifloor_slam.maps.alignment import AlignmentResult, IcpParams
 from multifloor_slam.maps.occupancy_layer import OccupancyLayer
-from multifloor_slam.maps.revisit import Revisit, SlamScan
-from multifloor_slam.maps.scan_geometry import Pose, scan_points, se2_compose, transform_points
+from multifloor_slam.maps.revisit import Revisit
+from multifloor_slam.maps.scan_geometry import (
+    Pose,
+    SlamScan,
+    scan_points,
+    se2_compose,
+    transform_points,
+)
 
 ANGLES = -math.pi + 2 * math.pi / 360 * np.arange(360, dtype=np.float64)
 
