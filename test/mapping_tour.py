@@ -21,6 +21,15 @@ from typing import cast
 import numpy as np
 from numpy.typing import NDArray
 
+from multifloor_slam.io.records import (
+    BoolRecord,
+    ElevatorStateRecord,
+    FloorRecord,
+    PoseRecord,
+    Record,
+    ScanRecord,
+    ValueRecord,
+)
 from multifloor_slam.maps.mapper import BuildingMapper
 from multifloor_slam.maps.occupancy_layer import LayerParams, OccupancyLayer
 from multifloor_slam.maps.scan_geometry import (
@@ -29,6 +38,7 @@ from multifloor_slam.maps.scan_geometry import (
     transform_points,
     wrap_angle,
 )
+from multifloor_slam.pipeline.map_stage import MapStage
 from multifloor_slam.sim.map_score import place
 
 Segment = tuple[float, float, float, float]
@@ -396,24 +406,40 @@ def make_tour(
     return Tour(plan, scans, events, rides, angle_min, angle_increment, 0.05, range_max, jumps)
 
 
-def feed(mapper: BuildingMapper, tour: Tour) -> None:
-    """Push the whole tour through a :class:`BuildingMapper` in time order, then flush it."""
+def tour_records(tour: Tour) -> list[tuple[str, Record]]:
+    """The tour as the records a live map manager or ``process`` hands the map stage."""
+    out: list[tuple[str, Record]] = []
     for t, kind, value in tour.mapper_inputs():
         if kind == 'pose':
-            mapper.add_pose(t, *cast(Pose, value))
+            x, y, yaw = cast(Pose, value)
+            out.append(('pose', PoseRecord(t, x, y, yaw)))
         elif kind == 'scan':
             s = cast(TourScan, value)
-            mapper.add_scan(
-                t, s.ranges, tour.angle_min, tour.angle_increment, tour.range_min, tour.range_max
+            scan = ScanRecord(
+                t,
+                s.ranges.astype(np.float32, copy=False),
+                tour.angle_min,
+                tour.angle_increment,
+                tour.range_min,
+                tour.range_max,
             )
+            out.append(('scan', scan))
         elif kind == 'floor':
-            mapper.set_floor(t, cast(int, value))
+            out.append(('floor', FloorRecord(t, cast(int, value))))
         elif kind == 'riding':
-            mapper.set_riding(t, cast(bool, value))
+            out.append(('riding', BoolRecord(t, cast(bool, value))))
         elif kind == 'elevator':
-            mapper.set_elevator_state(t, cast(str, value))
+            out.append(('elevator_state', ElevatorStateRecord(t, cast(str, value), stamp=t)))
         elif kind == 'altitude':
-            mapper.add_altitude(t, cast(float, value))
+            out.append(('altitude', ValueRecord(t, cast(float, value))))
+    return out
+
+
+def feed(mapper: BuildingMapper, tour: Tour) -> None:
+    """Push the whole tour through the map stage (as the node and ``process`` do), then flush."""
+    stage = MapStage(mapper)
+    for kind, rec in tour_records(tour):
+        stage.feed(kind, rec)
     mapper.flush()
 
 
