@@ -389,7 +389,14 @@ class _Builder:
         res = self.cfg.resolution
         W, H = self.W, self.H  # noqa: N806 (plan width and height)
         r = _Raster((W, H), res)
-        for box in ((0, 0, W, WALL), (0, H - WALL, W, H), (0, 0, WALL, H), (W - WALL, 0, W, H)):
+        # Declared type: mypy cannot star-unpack the union it infers for the mixed literals.
+        outer_walls: tuple[tuple[float, float, float, float], ...] = (
+            (0, 0, W, WALL),
+            (0, H - WALL, W, H),
+            (0, 0, WALL, H),
+            (W - WALL, 0, W, H),
+        )
+        for box in outer_walls:
             r.box(*box, Material.WALL)
         nodes: dict[str, tuple[float, float]] = {}
         edges: list[tuple[str, str]] = []
@@ -413,8 +420,8 @@ class _Builder:
             for a, b, dx in spec:
                 inner_a, inner_b = a > WALL + 1e-6, b < W - WALL - 1e-6
                 if not parking:
-                    for x, inner in ((a, inner_a), (b, inner_b)):
-                        if inner:
+                    for x, is_inner in ((a, inner_a), (b, inner_b)):
+                        if is_inner:
                             r.box(x - WALL / 2, y0, x + WALL / 2, y1, Material.WALL)
                 ax, bx = a + WALL / 2 * inner_a, b - WALL / 2 * inner_b
                 wall_y = (nw, nw + WALL) if north else (sw - WALL, sw)

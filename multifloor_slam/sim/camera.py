@@ -203,7 +203,7 @@ def _make_facade(seed: int, elevator: str, floor: int, openness: float) -> _Faca
     full = np.clip(canvas, 0, 255).astype(np.uint8)
     levels = [full]
     for _ in range(2):
-        levels.append(cv2.pyrDown(levels[-1]))
+        levels.append(np.asarray(cv2.pyrDown(levels[-1]), np.uint8))
     return _Facade(
         tuple(levels), width / 2, float(height), dw / ELEVATOR_DOOR, (y2 - y1) / DOOR_HEIGHT
     )
@@ -258,9 +258,10 @@ def _car_view(s: CameraScene, rng: np.random.Generator) -> NDArray[np.uint8]:
 
     base: NDArray[np.uint8] = _cached(('car', s.seed, s.ride, h, w), make)  # type: ignore[assignment]
     ox, oy = (int(v) for v in rng.integers(0, 2 * pad + 1, 2))
-    return cv2.convertScaleAbs(
+    view = cv2.convertScaleAbs(
         base[oy : oy + h, ox : ox + w], alpha=float(rng.uniform(0.93, 1.07))
     )
+    return np.asarray(view, np.uint8)  # convertScaleAbs always returns uint8
 
 
 def _flat_view(s: CameraScene) -> NDArray[np.uint8]:

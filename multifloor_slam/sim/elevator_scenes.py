@@ -107,21 +107,21 @@ def _smooth_noise(rng: np.random.Generator, h: int, w: int, scale: float) -> NDA
     """Low-frequency noise in [-1, 1] (stains, marble, uneven paint)."""
     sh, sw = max(2, int(h / scale)), max(2, int(w / scale))
     small = rng.uniform(-1, 1, (sh, sw)).astype(np.float32)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+    return np.asarray(cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC), np.float32)
 
 
 def _material(rng: np.random.Generator, kind: str, h: int, w: int) -> Image:
     """A (h, w, 3) float BGR texture of a named material."""
     h, w = max(h, 1), max(w, 1)
     if kind == 'steel':
-        base = rng.uniform(110, 215)
-        streak = rng.normal(0, rng.uniform(4, 14), (1, w)).astype(np.float32)
-        streak = cv2.GaussianBlur(streak, (0, 0), 0.8)
+        grey = rng.uniform(110, 215)
+        raw_streak = rng.normal(0, rng.uniform(4, 14), (1, w)).astype(np.float32)
+        streak = np.asarray(cv2.GaussianBlur(raw_streak, (0, 0), 0.8), np.float32)
         tex = np.repeat(streak, h, axis=0) + rng.normal(0, 3, (h, w)).astype(np.float32)
         band = np.linspace(-1, 1, w, dtype=np.float32)[None, :]
         tex += rng.uniform(-40, 40) * np.exp(-((band - rng.uniform(-1, 1)) ** 2) / 0.1)
         tint = np.array([1.0, 1.0, 1.0]) + rng.normal(0, 0.04, 3)
-        img = (base + tex)[..., None] * tint[None, None, :].astype(np.float32)
+        img = (grey + tex)[..., None] * tint[None, None, :].astype(np.float32)
     elif kind == 'wood':
         base = np.array([rng.uniform(20, 90), rng.uniform(60, 130), rng.uniform(100, 190)])
         x = np.arange(w, dtype=np.float32)[None, :] + 8 * _smooth_noise(rng, h, w, 40)
@@ -784,14 +784,14 @@ def _occluders(rng: np.random.Generator, img: Image, boxes: NDArray) -> NDArray[
 def _degrade(rng: np.random.Generator, img: Image) -> Image:
     if rng.random() < 0.5:
         if rng.random() < 0.5:
-            img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 1.6))
+            img = np.asarray(cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 1.6)), np.float32)
         else:
             n = int(rng.integers(3, 9))
-            kernel = np.zeros((n, n), np.float32)
-            kernel[n // 2] = 1.0 / n
+            line = np.zeros((n, n), np.float32)
+            line[n // 2] = 1.0 / n
             rot = cv2.getRotationMatrix2D((n / 2 - 0.5, n / 2 - 0.5), rng.uniform(0, 180), 1.0)
-            kernel = cv2.warpAffine(kernel, rot, (n, n))
-            img = cv2.filter2D(img, -1, kernel / max(kernel.sum(), 1e-6))
+            kernel = np.asarray(cv2.warpAffine(line, rot, (n, n)), np.float32)
+            img = np.asarray(cv2.filter2D(img, -1, kernel / max(kernel.sum(), 1e-6)), np.float32)
     sigma = rng.uniform(0, 12)
     img = img + rng.normal(0, sigma, img.shape).astype(np.float32)
     return img
@@ -819,8 +819,11 @@ def render_scene(seed: int, index: int = 0, params: SceneParams | None = None) -
     else:
         canvas, labels = _landing(rng, h, w, negative=rng.random() < p.p_negative)
     hom = _camera(rng, w, h, out_w, out_h, inside)
-    img = cv2.warpPerspective(
-        canvas, hom, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    img = np.asarray(
+        cv2.warpPerspective(
+            canvas, hom, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        ),
+        np.float32,
     )
     classes = np.array([c for c, _ in labels], np.int64)
     raw = np.array([b for _, b in labels], np.float64).reshape(-1, 4)

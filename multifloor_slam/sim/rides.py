@@ -39,7 +39,9 @@ class Building:
         return self.elevations_m[floor + self.n_basements]
 
     @classmethod
-    def from_storeys(cls, storeys_m: Sequence[float], n_basements: int = 0) -> Building:
+    def from_storeys(
+        cls, storeys_m: Sequence[float] | NDArray[np.float64], n_basements: int = 0
+    ) -> Building:
         """Building from storey heights listed bottom-up (``len(storeys) + 1`` floors)."""
         z = np.concatenate([[0.0], np.cumsum(storeys_m)])
         z -= z[n_basements]
@@ -124,7 +126,7 @@ def ride_trajectory(
             t_now += len(prof) * dt
             rides.append(RideTruth(t_start, t_now - dt, floor, floors[i + 1], dz))
     z = np.concatenate(pieces_z)
-    t = np.arange(z.size) * dt
+    t = np.arange(z.size, dtype=np.float64) * dt
     return t, z, rides
 
 

@@ -110,7 +110,7 @@ def laser_scans(
 ) -> Iterator[tuple[NDArray[np.float64], NDArray[np.float32]]]:
     """Yield ``(t, ranges)`` batches: ranges (n, beams) float32, +inf for no return."""
     t = np.arange(0.0, traj.duration, 1.0 / laser.rate_hz)
-    rel = laser.angle_min + laser.angle_increment * np.arange(laser.beams)
+    rel = laser.angle_min + laser.angle_increment * np.arange(laser.beams, dtype=np.float64)
     for a in range(0, len(t), batch):
         tb = t[a : a + batch]
         hits = scene.cast_frames(traj, traj.index_at(tb), rel, laser.range_max)
