@@ -2,7 +2,22 @@
 
 Foreign errors (OSError, YAMLError, rosbags' errors, torch errors) are translated at the layer
 boundary into one of these, with a message that tells the user what to do.
+
+The command line turns them into one line on stderr and an exit status (``EXIT_*`` below); an
+exception that is not one of these (nor an OSError) is a bug and keeps its traceback.
 """
+
+#: The command did all it was asked to.
+EXIT_OK = 0
+#: An unexpected exception (a bug): Python's own status, with the traceback.
+EXIT_BUG = 1
+#: Bad input or usage (a MultifloorError, an OSError on a given path, argparse's own errors).
+EXIT_BAD_INPUT = 2
+#: Done with part of the input: a bag that ends early or is corrupt, images that cannot be read.
+#: The results were written; a warning line says how much was used.
+EXIT_PARTIAL = 3
+#: Interrupted (Ctrl-C).
+EXIT_INTERRUPTED = 130
 
 
 class MultifloorError(Exception):
@@ -30,6 +45,11 @@ class MapFileError(MultifloorError):
 
 
 __all__ = [
+    'EXIT_BAD_INPUT',
+    'EXIT_BUG',
+    'EXIT_INTERRUPTED',
+    'EXIT_OK',
+    'EXIT_PARTIAL',
     'BagError',
     'ConfigError',
     'InputDataError',

@@ -3,6 +3,13 @@
 Every module in this package except ``main`` is a sub-command: it defines ``COMMAND`` (its name),
 ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``. Sub-commands import their
 heavy dependencies (torch, rclpy, open3d) inside ``run`` so ``--help`` stays instant.
+
+Errors are handled here, the same way for every command: a :class:`MultifloorError` (bad input,
+a missing or unreadable file, a bag without the topic asked for) and an ``OSError`` (a path that
+cannot be read or written) become one line on stderr, ``multifloor-slam COMMAND: error: ...``
+(a bag's topic list may follow it, indented), and exit status 2 (``EXIT_BAD_INPUT``). Any other
+exception is a bug: it keeps its traceback (exit status 1). ``-v`` also prints the traceback of
+a handled error. A command that used only part of its input returns 3 (``EXIT_PARTIAL``).
 """
 
 from __future__ import annotations
@@ -15,7 +22,11 @@ import sys
 from collections.abc import Sequence
 
 from multifloor_slam import __version__
-from multifloor_slam.errors import MultifloorError
+from multifloor_slam.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    MultifloorError,
+)
 
 _PACKAGE = 'multifloor_slam.cli'
 
@@ -63,11 +74,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args._run(args) or 0)
-    except MultifloorError as err:
-        print(f'multifloor-slam {args.command}: error: {err}', file=sys.stderr)
-        return 1
+    except BrokenPipeError:  # `multifloor-slam detect DIR | head`: the reader left, not an error
+        _silence_stdout()
+        return 0
+    except (MultifloorError, OSError) as err:
+        print(error_line(args.command, err), file=sys.stderr)
+        if args.verbose:
+            import traceback
+
+            traceback.print_exception(err, file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
+
+
+def error_line(command: str, err: BaseException) -> str:
+    """``multifloor-slam COMMAND: error: ...``: one line (detail lines, if any, indented after it).
+
+    An ``OSError`` names its file(s): ``cannot use PATH: No such file or directory``.
+    """
+    if isinstance(err, OSError) and not isinstance(err, MultifloorError):
+        what = err.strerror or str(err) or type(err).__name__
+        files = [str(f) for f in (err.filename, err.filename2) if f is not None]
+        text = f'cannot use {" -> ".join(files)}: {what}' if files else what
+    else:
+        text = str(err) or type(err).__name__
+    first, *rest = [line.rstrip() for line in text.strip().splitlines()] or ['']
+    detail = ['  ' + line if line[:1] not in (' ', '\t') else line for line in rest if line]
+    return '\n'.join([f'multifloor-slam {command}: error: {first}', *detail])
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's exit flush does not fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == '__main__':

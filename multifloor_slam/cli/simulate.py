@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 COMMAND = 'simulate'
 HELP = 'simulate a multi-floor building tour and write OUT_DIR/bag + OUT_DIR/ground_truth'
@@ -27,9 +28,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--force', action='store_true', help='overwrite OUT_DIR/bag')
 
 
+def _check_out_dir(args: argparse.Namespace) -> None:
+    """OUT_DIR must be a folder that can be written; its bag/ and ground_truth/ not files."""
+    from multifloor_slam.cli._paths import check_no_file, check_output_dir
+
+    out = Path(args.out_dir)
+    check_output_dir(out, 'OUT_DIR')
+    check_no_file(out / 'bag', 'OUT_DIR', 'the bag folder')
+    check_no_file(out / 'ground_truth', 'OUT_DIR', 'the ground truth folder')
+
+
 def run(args: argparse.Namespace) -> int:
     """Simulate and print a summary."""
     from multifloor_slam.sim.simulator import SimConfig, simulate
+
+    _check_out_dir(args)
 
     cfg = SimConfig(
         floors=args.floors,

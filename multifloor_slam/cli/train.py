@@ -34,8 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train; prints the path of the final weights."""
+    from pathlib import Path
+
+    from multifloor_slam.cli._paths import check_output_dir
     from multifloor_slam.elevators.train import TrainParams, train
 
+    check_output_dir(Path(args.out), '--out')
     params = TrainParams(
         out_dir=args.out,
         images=args.images,

@@ -30,8 +30,8 @@ def test_simulate_cli_writes_bag_and_ground_truth(tmp_path: Path, capsys) -> Non
     with BagReader(out / 'bag') as bag:
         assert bag.message_counts['/scan'] == 300
         assert '/clock' not in bag.topics and '/camera/image_raw' not in bag.topics
-    # An existing bag is refused (exit 1, clean message), --force overwrites it.
-    assert main(args) == 1
+    # An existing bag is refused (exit 2, clean message), --force overwrites it.
+    assert main(args) == 2
     assert '--force' in capsys.readouterr().err
     assert main([*args, '--force', '--compressed', '--basement']) == 0
     with BagReader(out / 'bag') as bag:
@@ -40,7 +40,7 @@ def test_simulate_cli_writes_bag_and_ground_truth(tmp_path: Path, capsys) -> Non
 
 
 def test_simulate_cli_rejects_bad_values(tmp_path: Path, capsys) -> None:
-    assert main(['simulate', str(tmp_path / 'x'), '--floors', '13']) == 1
+    assert main(['simulate', str(tmp_path / 'x'), '--floors', '13']) == 2
     assert 'floors must be 1..12' in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(['simulate', str(tmp_path / 'x'), '--elevators', '3'])
