@@ -1,10 +1,20 @@
-"""``multifloor-slam process BAG --out DIR``: bag -> building, deterministic, no middleware."""
+"""``multifloor-slam process BAG --out DIR``: bag -> building, deterministic, no middleware.
+
+Everything the command is given is checked before the bag is read: the output folder (can it
+be created and written into?), ``--truth``, ``--floor-table``, ``--resolution``. A bag that
+ends early or is corrupt in the middle is used as far as it can be read; the building is saved,
+a ``partial input`` warning line on stderr and the summary say how much was used, and the exit
+status is 3 (``EXIT_PARTIAL``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
+
+from multifloor_slam.errors import EXIT_OK, EXIT_PARTIAL, BagError, ConfigError
 
 COMMAND = 'process'
 HELP = 'process a bag (rosbag2 sqlite3/MCAP or ROS 1) into a multi-floor building'
@@ -41,10 +51,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _check_arguments(args: argparse.Namespace) -> object:
+    """Check every path and value before any work; returns the loaded ground truth (or None)."""
+    from multifloor_slam.cli._paths import check_input_file, check_output_dir, finite_number
+
+    if not args.bag.exists():
+        raise BagError(f'bag {args.bag} does not exist')
+    check_output_dir(args.out, '--out')
+    if args.bag.resolve() == args.out.resolve():
+        raise ConfigError(f'--out {args.out} is the bag itself; write the building elsewhere')
+    finite_number('--detector-rate', args.detector_rate, low=0.0)
+    if args.floor_table is not None:
+        check_input_file(args.floor_table, '--floor-table')
+    return _load_truth(args.truth) if args.truth else None
+
+
+def _load_truth(folder: Path) -> object:
+    import yaml
+
+    from multifloor_slam.sim.ground_truth import load_ground_truth
+
+    if not folder.is_dir():
+        raise ConfigError(f'--truth {folder} is not a folder (the simulator writes ground_truth/)')
+    if not (folder / 'ground_truth.yaml').is_file():
+        raise ConfigError(
+            f'--truth {folder} is not a simulator ground truth folder: it has no '
+            'ground_truth.yaml (pass OUT_DIR/ground_truth of `multifloor-slam simulate`)'
+        )
+    try:
+        return load_ground_truth(folder)
+    except (OSError, ValueError, KeyError, IndexError, TypeError, yaml.YAMLError) as err:
+        raise ConfigError(f'--truth {folder}: cannot read the ground truth: {err}') from err
+
+
 def run(args: argparse.Namespace) -> int:
-    """Process the bag and print the summary."""
+    """Process the bag and print the summary; 3 when only part of the bag could be read."""
     from multifloor_slam.maps.mapper import MapperParams
     from multifloor_slam.pipeline.process import ProcessOptions, process_bag
+
+    truth = _check_arguments(args)
 
     topics = {
         'pressure': args.pressure_topic,
@@ -55,8 +100,11 @@ def run(args: argparse.Namespace) -> int:
         'elevator_state': args.elevator_state_topic,
     }
     mapper = MapperParams(initial_floor=args.initial_floor)
-    if args.resolution:
-        mapper = mapper.replace(resolution=args.resolution)
+    if args.resolution is not None:  # 0, negative or NaN is refused, never replaced
+        try:
+            mapper = mapper.replace(resolution=args.resolution)
+        except ConfigError as err:
+            raise ConfigError(f'--resolution {args.resolution}: {err}') from err
     options = ProcessOptions(
         topics={k: v for k, v in topics.items() if v},
         detector=args.detector,
@@ -70,18 +118,19 @@ def run(args: argparse.Namespace) -> int:
     report = process_bag(args.bag, args.out, options)
     print(report.summary())
     print(f'report:   {Path(args.out) / "report.json"}')
-    if args.truth:
-        _print_scores(report, args.truth)
-    return 0
+    if truth is not None:
+        _print_scores(report, truth)
+    if report.partial:
+        print(f'multifloor-slam process: warning: {report.partial_line()}', file=sys.stderr)
+        return EXIT_PARTIAL
+    return EXIT_OK
 
 
-def _print_scores(report: object, truth_dir: Path) -> None:
+def _print_scores(report: object, truth: Any) -> None:
     from multifloor_slam.io.building_files import load_building
     from multifloor_slam.sim.evaluate import floor_accuracy
-    from multifloor_slam.sim.ground_truth import load_ground_truth
     from multifloor_slam.sim.map_score import score_building
 
-    truth = load_ground_truth(truth_dir)
     acc = floor_accuracy(report.floor_trace, report.rides, truth)  # type: ignore[attr-defined]
     print('\nagainst the ground truth:')
     print(

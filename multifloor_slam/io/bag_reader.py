@@ -51,6 +51,8 @@ class ReadStats:
         out_of_order: records older than one already yielded (skipped).
         zero_stamps: messages with a zero header stamp (log time used instead).
         read_error: the error that ended the read early (truncated/corrupt file), or ''.
+        messages: messages taken from the storage per topic (corrupt ones included).
+        last_log_time: log time (s) of the newest message taken from the storage (0: none).
     """
 
     records: dict[str, int] = field(default_factory=dict)
@@ -58,11 +60,71 @@ class ReadStats:
     out_of_order: int = 0
     zero_stamps: int = 0
     read_error: str = ''
+    messages: dict[str, int] = field(default_factory=dict)
+    last_log_time: float = 0.0
 
     @property
     def skipped(self) -> int:
         """Messages skipped in all."""
         return self.corrupt + self.out_of_order
+
+    def took(self, topic: str, t_log: float) -> None:
+        """Count one message taken from the storage."""
+        self.messages[topic] = self.messages.get(topic, 0) + 1
+        if t_log > self.last_log_time:
+            self.last_log_time = t_log
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of a bag a read used, against what the bag's metadata promises.
+
+    Attributes:
+        span_s: the bag's span (s) from its metadata (the original metadata of a repaired bag
+            when it had one).
+        used_s: seconds of that span read (the whole span for a complete read).
+        messages_read: messages of the topics read, taken from the storage (corrupt ones,
+            skipped and counted in ``ReadStats.corrupt``, included).
+        messages_expected: messages of those topics by the metadata.
+        by_topic: topic -> [read, expected].
+        read_error: the error that ended the read early, or ''.
+        repaired: what the repair of an unopenable MCAP file did, or ''.
+        complete: every message of the topics was read.
+    """
+
+    span_s: float
+    used_s: float
+    messages_read: int
+    messages_expected: int
+    by_topic: dict[str, list[int]]
+    read_error: str
+    repaired: str
+    complete: bool
+
+    @property
+    def used_fraction(self) -> float:
+        """Share of the span read (0..1)."""
+        return min(1.0, self.used_s / self.span_s) if self.span_s > 0 else float(self.complete)
+
+    def describe(self) -> str:
+        """One line: ``used 112 s of the bag's 286 s (39 %), 2750 of 7147 messages; why``."""
+        why = self.read_error or self.repaired or 'messages missing from the storage'
+        return (
+            f"used {self.used_s:.0f} s of the bag's {self.span_s:.0f} s "
+            f'({100 * self.used_fraction:.0f} %), {self.messages_read} of '
+            f'{self.messages_expected} messages; {why}'
+        )
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Coverage:
+        """The inverse of :meth:`to_dict`."""
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__})
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (with ``used_fraction``)."""
+        d = dict(self.__dict__)
+        d['used_fraction'] = self.used_fraction
+        return d
 
 
 def ros1_to_ros2(msg: Any, store: Any) -> Any:
@@ -108,6 +170,7 @@ class BagReader:
     ) -> None:
         self.salvage = salvage
         self.repaired = ''
+        self.salvage_report: Any = None
         self._salvage_src: Path | None = None
         self._salvage_why = ''
         self._tmp: Path | None = None
@@ -155,10 +218,19 @@ class BagReader:
             src = mcaps[0]
         self._tmp = Path(tempfile.mkdtemp(prefix='multifloor_salvage_'))
         report = salvage_mcap(src, self._tmp / 'bag')
-        self.repaired = (
-            f'{src}: {why}; read {report.messages} messages from a repaired copy '
-            f'({report.dropped_bytes} trailing bytes dropped)'
-        )
+        self.salvage_report = report
+        why = ' '.join(why.split())  # one line, whatever the error's own layout
+        if report.clean_end:
+            self.repaired = (
+                f'{src}: {why}; read {report.messages} messages from a repaired copy (the '
+                'data section is complete, its index was rebuilt)'
+            )
+        else:
+            self.repaired = (
+                f'{src}: {why}; read {report.messages} messages from a repaired copy (the '
+                f'file is cut short or garbled: {report.dropped_bytes} bytes after the last '
+                'complete record dropped)'
+            )
         log.warning('bag %s', self.repaired)
         return report.bag_dir
 
@@ -253,6 +325,70 @@ class BagReader:
     def end_time(self) -> float:
         """Last log time (s)."""
         return self._r.end_time * 1e-9
+
+    def _original_metadata(self) -> tuple[dict[str, int], float, float] | None:
+        """(counts, start, end) from the ``metadata.yaml`` of a bag read from a repaired copy."""
+        if not self.repaired or not self.path.is_dir():
+            return None
+        try:
+            import yaml
+
+            info = yaml.safe_load((self.path / 'metadata.yaml').read_text())
+            info = info['rosbag2_bagfile_information']
+            counts: dict[str, int] = {}
+            for entry in info['topics_with_message_count']:
+                name = str(entry['topic_metadata']['name'])
+                counts[name] = counts.get(name, 0) + int(entry['message_count'])
+            start = int(info['starting_time']['nanoseconds_since_epoch']) * 1e-9
+            end = start + int(info['duration']['nanoseconds']) * 1e-9
+        except Exception:  # missing or garbled: the repaired copy's own metadata stands
+            return None
+        return counts, start, end
+
+    @property
+    def expected_counts(self) -> dict[str, int]:
+        """Topic -> message count the bag promises.
+
+        That is the original metadata of a bag read from a repaired copy when it had a readable
+        one, else the index of what was opened.
+        """
+        original = self._original_metadata()
+        counts = self.message_counts
+        if original is None:
+            return counts
+        return {t: max(n, original[0].get(t, 0)) for t, n in counts.items()}
+
+    def coverage(self, topics: list[str] | None = None) -> Coverage:
+        """How much of the bag the last read used, for ``topics`` (default: those read)."""
+        stats = self.stats
+        names = sorted(set(topics) if topics is not None else set(stats.messages))
+        expected = self.expected_counts
+        by_topic = {t: [stats.messages.get(t, 0), expected.get(t, 0)] for t in names}
+        n_read = sum(r for r, _ in by_topic.values())
+        n_expected = sum(e for _, e in by_topic.values())
+        original = self._original_metadata()
+        start, end = (original[1], original[2]) if original else (self.start_time, self.end_time)
+        if original and self.end_time > end:  # a metadata.yaml older than the file
+            end = self.end_time
+        lossy_repair = self.salvage_report is not None and not self.salvage_report.clean_end
+        complete = not stats.read_error and not lossy_repair and n_read >= n_expected
+        span = max(0.0, end - start)
+        if complete:
+            used = span
+        elif stats.last_log_time > 0:
+            used = min(span, max(0.0, stats.last_log_time - start))
+        else:
+            used = 0.0
+        return Coverage(
+            span_s=span,
+            used_s=used,
+            messages_read=n_read,
+            messages_expected=n_expected,
+            by_topic=by_topic,
+            read_error=stats.read_error,
+            repaired=self.repaired,
+            complete=complete,
+        )
 
     def has_topic(self, name: str) -> bool:
         """The bag has a topic of this name (with or without the leading '/')."""
@@ -358,6 +494,7 @@ class BagReader:
                 break
             kind = by_topic[conn.topic]
             t_log = t_ns * 1e-9
+            stats.took(conn.topic, t_log)
             try:
                 msg_obj = r.deserialize(raw, conn.msgtype)
                 if header_stamp(msg_obj) == 0.0:
@@ -417,6 +554,7 @@ class BagReader:
                     raise BagError(msg) from err
                 log.warning(msg)
                 return
+            stats.took(conn.topic, t_ns * 1e-9)
             if is_ros1:
                 try:
                     msg1 = r.typestore.deserialize_ros1(raw, conn.msgtype)
@@ -478,4 +616,4 @@ def read_bag(
         yield from bag.read(streams)
 
 
-__all__ = ['BagReader', 'ReadStats', 'read_bag']
+__all__ = ['BagReader', 'Coverage', 'ReadStats', 'read_bag']

@@ -31,17 +31,27 @@ class SalvageReport:
         kept_bytes: bytes of complete records copied.
         dropped_bytes: bytes of the source after the last complete record.
         messages: messages in the repaired file.
+        clean_end: the data section ended with its proper end record, so no message was lost
+            (only the summary/index after it, which the repaired copy rebuilds); False when
+            the file was cut short or garbled and the bytes after the last complete record
+            were dropped.
     """
 
     bag_dir: Path
     kept_bytes: int
     dropped_bytes: int
     messages: int
+    clean_end: bool = False
 
 
-def _complete_prefix(path: Path) -> int:
-    """Byte offset just after the last complete data-section record of an MCAP file."""
+def _complete_prefix(path: Path) -> tuple[int, bool]:
+    """Where the complete records of an MCAP file end, and whether the data ended cleanly.
+
+    Returns the byte offset just after the last complete data-section record, and True when
+    the data section ended there with its end record (nothing lost).
+    """
     size = path.stat().st_size
+    clean = False
     with open(path, 'rb') as fh:
         if fh.read(8) != MAGIC:
             raise BagError(f'{path} is not an MCAP file (bad magic)')
@@ -50,12 +60,15 @@ def _complete_prefix(path: Path) -> int:
             fh.seek(pos)
             op, length = struct.unpack('<BQ', fh.read(9))
             end = pos + 9 + length
-            if end > size or op in (_OP_FOOTER, _OP_DATA_END) or op == 0:
+            if op in (_OP_FOOTER, _OP_DATA_END) and end <= size:
+                clean = True
+                break
+            if end > size or op == 0:
                 break
             pos = end
     if pos <= 8:
         raise BagError(f'{path} holds no complete MCAP record')
-    return pos
+    return pos, clean
 
 
 def _metadata(mcap: Path) -> tuple[dict, int]:
@@ -124,7 +137,7 @@ def salvage_mcap(src: Path, dst_dir: Path) -> SalvageReport:
     """
     src = Path(src)
     dst_dir = Path(dst_dir)
-    end = _complete_prefix(src)
+    end, clean = _complete_prefix(src)
     dst_dir.mkdir(parents=True, exist_ok=True)
     out = dst_dir / f'{dst_dir.name}.mcap'
     with open(src, 'rb') as fin, open(out, 'wb') as fout:
@@ -145,7 +158,7 @@ def salvage_mcap(src: Path, dst_dir: Path) -> SalvageReport:
         shutil.rmtree(dst_dir, ignore_errors=True)
         raise BagError(f'cannot salvage {src}: {err}') from err
     (dst_dir / 'metadata.yaml').write_text(yaml.safe_dump(meta, sort_keys=False))
-    return SalvageReport(dst_dir, end, src.stat().st_size - end, n)
+    return SalvageReport(dst_dir, end, src.stat().st_size - end, n, clean)
 
 
 __all__ = ['SalvageReport', 'salvage_mcap']

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from multifloor_slam.errors import BagError
+from multifloor_slam.errors import BagError, ConfigError, MultifloorError
 from multifloor_slam.floors.floor_table import FloorTable
 from multifloor_slam.floors.params import FloorEstimatorParams
-from multifloor_slam.io.bag_reader import BagReader
+from multifloor_slam.io.bag_reader import BagReader, Coverage
 from multifloor_slam.maps.mapper import BuildingMapper, MapperParams
 from multifloor_slam.pipeline.building_pipeline import BuildingPipeline
 from multifloor_slam.pipeline.elevator_stage import ElevatorStage
@@ -82,23 +82,50 @@ class ProcessReport:
     floor_stats: dict[str, int]
     read_stats: dict[str, Any]
     peak_rss_mb: float
+    bag_used: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def partial(self) -> bool:
+        """Only part of the bag could be read (it ends early or is corrupt)."""
+        return bool(self.bag_used) and not self.bag_used.get('complete', True)
+
+    def partial_line(self) -> str:
+        """One line saying how much of the bag was used ('' when all of it was)."""
+        return (
+            f'partial input: {Coverage.from_dict(self.bag_used).describe()}'
+            if self.partial
+            else ''
+        )
+
+    @property
+    def used_duration_s(self) -> float:
+        """Seconds of the bag that were read (all of it unless the read stopped early)."""
+        return float(self.bag_used.get('used_s', self.bag_duration_s))
 
     @property
     def realtime_factor(self) -> float:
         """Bag seconds processed per wall-clock second."""
-        return self.bag_duration_s / self.wall_s if self.wall_s > 0 else float('inf')
+        return self.used_duration_s / self.wall_s if self.wall_s > 0 else float('inf')
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         d = dict(self.__dict__)
         d['realtime_factor'] = self.realtime_factor
+        d['partial'] = self.partial
         return d
 
     def summary(self) -> str:
         """A few human lines for the terminal."""
+        span = f'{self.bag_duration_s:.0f} s'
+        if self.partial:
+            span = f'only {self.used_duration_s:.0f} s of {self.bag_used["span_s"]:.0f} s read'
         lines = [
-            f'bag: {self.bag} ({self.bag_duration_s:.0f} s) processed in {self.wall_s:.1f} s '
+            f'bag: {self.bag} ({span}) processed in {self.wall_s:.1f} s '
             f'({self.realtime_factor:.1f}x real time, detector: {self.detector})',
+        ]
+        if self.partial:
+            lines.append(f'PARTIAL INPUT: {self.partial_line().removeprefix("partial input: ")}')
+        lines += [
             f'floors: {len(self.floors)}, rides: {len(self.rides)}, '
             f'elevator links: {len(self.links)}',
         ]
@@ -130,13 +157,23 @@ def make_pipeline(
     options: ProcessOptions, elevator_stage: ElevatorStage | None
 ) -> BuildingPipeline:
     """The stages as ``process`` connects them (the nodes build the same from their parameters)."""
-    table = FloorTable.load(options.floor_table) if options.floor_table else None
+    table = _load_table(options.floor_table) if options.floor_table else None
     floor_stage = FloorStage(
         options.floor_stage_params, options.floor_params, table, options.initial_floor
     )
     mapper_params = options.mapper_params or MapperParams()
     map_stage = MapStage(BuildingMapper(mapper_params), options.map_stage_params)
     return BuildingPipeline(floor_stage, map_stage, elevator_stage)
+
+
+def _load_table(path: Path) -> FloorTable:
+    """The floor table at ``path``; an error names the file."""
+    try:
+        return FloorTable.load(path)
+    except MultifloorError as err:
+        if str(path) in str(err):
+            raise
+        raise ConfigError(f'floor table {path}: {err}') from err
 
 
 def stream_topics(bag: BagReader, options: ProcessOptions) -> tuple[dict[str, str | None], str]:
@@ -206,11 +243,14 @@ def process_bag(
                     last_image_t = rec.t
                 pipe.feed(kind, rec)
         read_stats = dict(bag.stats.__dict__)
+        read_stats['repaired'] = bag.repaired
+        coverage = bag.coverage(sorted(resolved))
     building_yaml = pipe.save(out_dir)
     wall = time.perf_counter() - t_wall
     report = _report(pipe, bag_path, out_dir, building_yaml, (t_first, t_last), wall, mode)
     report.counts = counts
     report.read_stats = read_stats
+    report.bag_used = coverage.to_dict()
     _write_json(out_dir / 'report.json', report.to_dict())
     return report
 

@@ -131,9 +131,15 @@ def test_mcap_cut_short_or_without_metadata_is_salvaged(
     with pytest.raises(BagError, match='truncated or corrupt'):
         BagReader(cut, salvage=False).open()
     with BagReader(cut) as bag:
-        assert 'repaired copy' in bag.repaired
+        assert 'repaired copy' in bag.repaired and 'cut short' in bag.repaired
         part = list(bag.iter_kind('scan'))
         tmp = bag._tmp
+        cov = bag.coverage(['/scan'])
+    # What was used, against the original metadata (the repaired copy only knows its half).
+    assert not cov.complete and cov.repaired == bag.repaired
+    assert cov.by_topic == {'/scan': [len(part), len(scans)]}
+    assert cov.span_s == pytest.approx(full.duration_s, abs=0.2)
+    assert 0.3 < cov.used_fraction < 0.7
     assert tmp is not None and not tmp.exists()  # the repaired copy is removed on close
     # The first half of the recording survives, message for message.
     assert 0.3 * len(scans) < len(part) < 0.7 * len(scans)
@@ -143,11 +149,43 @@ def test_mcap_cut_short_or_without_metadata_is_salvaged(
     shutil.copytree(full.bag_path, lost)
     (lost / 'metadata.yaml').unlink()
     with BagReader(lost / 'bag.mcap') as bag:
-        assert 'no metadata.yaml' in bag.repaired
+        assert 'no metadata.yaml' in bag.repaired and 'data section is complete' in bag.repaired
         assert bag.topics['/scan'] == 'sensor_msgs/msg/LaserScan'
         assert len(list(bag.iter_kind('scan'))) == len(scans)
+        assert bag.coverage().complete  # only the index was lost
     with pytest.raises(BagError, match=r'metadata\.yaml'):
         BagReader(lost, salvage=False)
+
+
+def test_a_bag_damaged_in_the_middle_is_read_up_to_the_damage_and_says_so(
+    bags: dict[str, SimResult], tmp_path: Path
+) -> None:
+    full = bags['mcap']
+    damaged = tmp_path / 'damaged'
+    shutil.copytree(full.bag_path, damaged)
+    mcap = damaged / 'bag.mcap'
+    with open(mcap, 'r+b') as fh:
+        fh.seek(mcap.stat().st_size // 2)
+        fh.write(b'\xff' * 16384)
+    streams = {'scan': None, 'pressure': None}
+    with BagReader(full.bag_path) as bag:
+        whole = list(bag.read(streams))
+        assert bag.coverage().complete and bag.coverage().used_fraction == 1.0
+    with BagReader(damaged) as bag:
+        part = list(bag.read(streams))
+        cov = bag.coverage()
+        start = bag.start_time
+        assert bag.stats.read_error and bag.stats.read_error == cov.read_error
+    with BagReader(damaged, strict=True) as bag, pytest.raises(BagError, match='ends early'):
+        list(bag.read(streams))
+    assert 0 < len(part) < len(whole)
+    assert [r.t for _, r in part] == [r.t for _, r in whole[: len(part)]]  # a clean prefix
+    assert not cov.complete
+    assert cov.messages_read == len(part) < cov.messages_expected == len(whole)
+    assert cov.span_s == pytest.approx(full.duration_s, abs=0.2)
+    last = max(r.t for _, r in part)
+    assert cov.used_s == pytest.approx(last - start, abs=1.1)
+    assert cov.describe().startswith(f'used {cov.used_s:.0f} s of the bag')
 
 
 def test_corrupt_messages_are_skipped_and_counted(tmp_path: Path) -> None:

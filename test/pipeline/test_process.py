@@ -93,7 +93,15 @@ def test_report_describes_the_building(sim: SimResult, processed: ProcessReport)
     assert rep.counts == {**expected, 'images_skipped_rate': 0}
     assert rep.read_stats['records'] == expected
     assert rep.read_stats['corrupt'] == rep.read_stats['out_of_order'] == 0
-    assert rep.read_stats['read_error'] == ''
+    assert rep.read_stats['read_error'] == rep.read_stats['repaired'] == ''
+    # All of the bag was used: no partial-input line.
+    assert rep.bag_used['complete'] and not rep.partial and rep.partial_line() == ''
+    assert (
+        rep.bag_used['messages_read']
+        == rep.bag_used['messages_expected']
+        == sum(expected.values())
+    )
+    assert rep.bag_used['used_s'] == rep.bag_used['span_s'] == rep.bag_duration_s
     stats = rep.map_stats
     assert stats['scans_before_floor'] == 0  # the start floor is handed over first
     assert stats['bad_poses'] == 0
