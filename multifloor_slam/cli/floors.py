@@ -3,6 +3,12 @@
 LOG is a CSV file with a header and the columns ``t`` (s) and ``pressure`` (Pa), optionally
 ``temperature`` (C), or a rosbag2 (sqlite3 or MCAP) / ROS 1 bag with a
 sensor_msgs/FluidPressure topic. Prints one JSON line per ride and a last summary line.
+
+A bag is read through :class:`~multifloor_slam.io.bag_reader.BagReader`, with the repair
+``process`` has (an MCAP file cut short or without ``metadata.yaml``). A bag that ends early or
+is corrupt is used as far as it can be read: the summary's ``bag_used`` says how much, a
+``partial input`` warning goes to stderr and the exit status is 3. A log where no sample is
+usable (all NaN, all rejected) is refused with exit status 2 and a line saying what was found.
 """
 
 from __future__ import annotations
@@ -17,7 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from multifloor_slam.errors import BagError, InputDataError
+from multifloor_slam.errors import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    BagError,
+    ConfigError,
+    InputDataError,
+    MultifloorError,
+)
 from multifloor_slam.io.records import PressureRecord, Record
 
 COMMAND = 'floors'
@@ -83,10 +96,12 @@ def read_csv(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     return column('t'), column('pressure'), temperature
 
 
-def bag_records(path: Path, topic: str | None) -> list[Record]:
+def bag_records(path: Path, topic: str | None, coverage: list[Any] | None = None) -> list[Record]:
     """Pressure (and temperature, when the bag has one such topic) records from a bag.
 
-    Without ``topic``, the bag's only FluidPressure topic is used.
+    Without ``topic``, the bag's only FluidPressure topic is used. ``coverage``, when given,
+    receives the read's :class:`~multifloor_slam.io.bag_reader.Coverage` (how much of the
+    bag was used).
     """
     from multifloor_slam.io.bag_reader import BagReader
     from multifloor_slam.io.topics import KIND_TYPES
@@ -102,9 +117,12 @@ def bag_records(path: Path, topic: str | None) -> list[Record]:
         temps = [t for t, ty in bag.topics.items() if ty in KIND_TYPES['temperature']]
         if len(temps) == 1:
             streams['temperature'] = temps[0]
+        resolved = sorted(bag.resolve(kind, name) for kind, name in streams.items())
         records = [rec for _, rec in bag.read(streams)]
+        if coverage is not None:
+            coverage.append(bag.coverage(resolved))
     if not any(isinstance(r, PressureRecord) for r in records):
-        raise BagError(f'{path}: topic {streams["pressure"]} has no messages')
+        raise BagError(f'{path}: topic {streams["pressure"]} has no readable messages')
     return records
 
 
@@ -120,22 +138,74 @@ def csv_records(path: Path) -> list[Record]:
     ]
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the floor stage over the log and print rides and a summary as JSON lines."""
+def _check_arguments(args: argparse.Namespace) -> None:
+    from multifloor_slam.cli._paths import check_input_file
+
+    if not args.log.exists():
+        raise InputDataError(f'{args.log} does not exist')
+    if args.table is not None:
+        check_input_file(args.table, '--table')
+    if args.save_table is not None:
+        _check_save_path(args.save_table)
+
+
+def _check_save_path(path: Path) -> None:
+    from multifloor_slam.cli._paths import check_output_dir
+
+    if path.is_dir():
+        raise ConfigError(f'--save-table {path} is a folder; give the YAML file to write')
+    check_output_dir(path.parent, f'--save-table {path}: folder')
+
+
+def _load_table(path: Path, max_observations: int) -> Any:
     from multifloor_slam.floors.floor_table import FloorTable
+
+    try:
+        return FloorTable.load(path, max_observations)
+    except MultifloorError as err:
+        if str(path) in str(err):
+            raise
+        raise ConfigError(f'--table {path}: {err}') from err
+
+
+def _nothing_usable(path: Path, records: list[Record], stats: dict[str, int], unit: str) -> str:
+    """The error line for a log in which no pressure sample was usable."""
+    from multifloor_slam.floors.pressure_filter import REJECTION_KEYS
+
+    n = sum(isinstance(r, PressureRecord) for r in records)
+    if n == 0:
+        return f'{path}: no pressure samples'
+    why = ', '.join(f'{k} {stats[k]}' for k in REJECTION_KEYS if stats.get(k))
+    hint = ''
+    if stats.get('out_of_range'):
+        hint = (
+            f' (pressure unit {unit}: try --pressure-unit auto, Pa, hPa or kPa)'
+            if unit != 'auto'
+            else ' (no sample is a plausible pressure in Pa, hPa or kPa)'
+        )
+    return f'{path}: nothing usable: all {n} pressure samples were rejected ({why}){hint}'
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the floor stage over the log and print rides and a summary as JSON lines.
+
+    Returns 0, or 3 when the bag could be read only in part.
+    """
+    import sys
+
     from multifloor_slam.floors.params import FloorEstimatorParams
     from multifloor_slam.floors.pressure_filter import REJECTION_KEYS
     from multifloor_slam.pipeline.floor_stage import FloorStage, FloorStageParams
 
+    _check_arguments(args)
     path: Path = args.log
-    if not path.exists():
-        raise InputDataError(f'{path} does not exist')
+    params = FloorEstimatorParams()
+    table = _load_table(args.table, params.table_max_observations) if args.table else None
+    coverage: list[Any] = []
     if path.is_file() and path.suffix.lower() in _CSV_SUFFIXES:
         records = csv_records(path)
     else:
-        records = bag_records(path, args.topic)
-    params = FloorEstimatorParams()
-    table = FloorTable.load(args.table, params.table_max_observations) if args.table else None
+        records = bag_records(path, args.topic, coverage)
     # A log starts where the table's elevations start (the reference floor), unless told.
     stage_params = FloorStageParams(pressure_unit=args.pressure_unit, resume_floor=False)
     initial = args.initial_floor
@@ -147,13 +217,16 @@ def run(args: argparse.Namespace) -> int:
     for rec in records:
         out = stage.feed('', rec)
         samples += out is not None
-        if out is not None and out.event is not None:
+        if out is not None and out.event is not None:  # a ride needs accepted samples
             print(out.event.to_json(), flush=True)
             if out.event.to_label != visited[-1]:
                 visited.append(out.event.to_label)
-    summary = {
+    if not stage.stats.get('accepted'):
+        raise InputDataError(_nothing_usable(path, records, stage.stats, args.pressure_unit))
+    summary: dict[str, Any] = {
         'summary': True,
         'samples': samples,
+        'accepted': stage.stats['accepted'],
         'pressure_unit': stage.unit_guess or args.pressure_unit,
         'rides': len([e for e in stage.rides if e.source != 'refined']),
         'floors_visited': visited,
@@ -163,10 +236,19 @@ def run(args: argparse.Namespace) -> int:
         ],
         'rejected': {k: v for k, v in stage.stats.items() if k in REJECTION_KEYS},
     }
+    partial = bool(coverage) and not coverage[0].complete
+    if coverage:
+        summary['bag_used'] = coverage[0].to_dict()
     print(json.dumps(summary, separators=(',', ':')), flush=True)
     if args.save_table:
         stage.table.save(args.save_table)
-    return 0
+    if partial:
+        print(
+            f'multifloor-slam floors: warning: partial input: {coverage[0].describe()}',
+            file=sys.stderr,
+        )
+        return EXIT_PARTIAL
+    return EXIT_OK
 
 
 __all__ = ['COMMAND', 'HELP', 'add_arguments', 'bag_records', 'csv_records', 'read_csv', 'run']
