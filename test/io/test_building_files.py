@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
+import hashlib
 import os
+import stat
 from pathlib import Path
 
 import cv2
@@ -17,6 +20,7 @@ from multifloor_slam.io import building_files
 from multifloor_slam.io.building_files import decode_pgm, load_building, save_building
 from multifloor_slam.maps.building import Building
 from multifloor_slam.maps.mapper import BuildingMapper
+from multifloor_slam.maps.occupancy_layer import OccupancyLayer
 
 TABLE = {'floors': [{'index': 0, 'pressure_pa': 101325.0}, {'index': 1, 'pressure_pa': 101277.0}]}
 
@@ -97,6 +101,14 @@ def test_save_writes_nav2_maps_building_yaml_rmf_export_and_picture(
     picture = cv2.imread(str(out / data['picture']))
     assert picture is not None and picture.shape[1] > picture.shape[0]
     assert not [p for p in out.iterdir() if p.name.endswith('.tmp')]
+    # The manifest lists every data file with its sha256; the Nav2 maps keep their stable names.
+    assert data['format'] == 'multifloor_slam/building 2'
+    for name, digest in data['files'].items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+        assert name.split('.')[-2] == digest[:16]
+    for f in data['floors']:
+        assert f['map'] == f'{f["label"]}.yaml'
+        assert {f['image'], f['layer']} <= set(data['files'])
 
 
 def test_load_reproduces_the_same_layers_links_and_table(
@@ -119,7 +131,9 @@ def test_load_reproduces_the_same_layers_links_and_table(
     assert back.floor_table == TABLE
     # Saving the reloaded building gives identical files (nothing is lost on the way).
     again = save_building(back, tmp_path / 'again')
-    for name in ('building.yaml', 'L1.pgm', 'L1.yaml', 'building.building.yaml'):
+    names = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
+    assert sorted(p.name for p in again.parent.iterdir()) == names
+    for name in names:
         assert (again.parent / name).read_bytes() == (tmp_path / name).read_bytes(), name
 
 
@@ -127,10 +141,26 @@ def test_load_falls_back_to_the_nav2_map_without_the_lossless_layer(
     mapper: BuildingMapper, tmp_path: Path
 ) -> None:
     _save(mapper, tmp_path)
-    (tmp_path / 'L2.npz').unlink()
+    data = yaml.safe_load((tmp_path / 'building.yaml').read_text())
+    npz = data['floors'][2].pop('layer')  # a hand-edited building: the floor names only its map
+    del data['files'][npz]
+    (tmp_path / npz).unlink()
+    (tmp_path / 'building.yaml').write_text(yaml.safe_dump(data))
     back = load_building(tmp_path)
     np.testing.assert_array_equal(back.floors[2].layer.trinary(), mapper.floors[2].layer.trinary())
     assert back.floors[2].layer.cell_offset == mapper.floors[2].layer.cell_offset
+
+
+def test_a_missing_or_changed_data_file_is_named(mapper: BuildingMapper, tmp_path: Path) -> None:
+    _save(mapper, tmp_path)
+    data = yaml.safe_load((tmp_path / 'building.yaml').read_text())
+    npz, pgm = data['floors'][1]['layer'], data['floors'][2]['image']
+    (tmp_path / pgm).write_bytes((tmp_path / pgm).read_bytes()[:-1] + b'\x00')
+    with pytest.raises(MapFileError, match=f'{pgm} does not match .*building.yaml'):
+        load_building(tmp_path)
+    (tmp_path / npz).unlink()
+    with pytest.raises(MapFileError, match=f'{npz}: missing'):
+        load_building(tmp_path)
 
 
 def test_a_failed_save_raises_map_file_error_and_keeps_the_old_files(
@@ -138,22 +168,27 @@ def test_a_failed_save_raises_map_file_error_and_keeps_the_old_files(
 ) -> None:
     _save(mapper, tmp_path)
     before = _snapshot(tmp_path)
+    changed = mapper.building
+    changed.floors = {i: dataclasses.replace(fl) for i, fl in changed.floors.items()}
+    changed.floors[0].layer = OccupancyLayer(changed.layer_params)  # changed since the last save
     real_fsync = os.fsync
-    calls = {'n': 0}
+    for n in (1, 2, 3, 4):  # the disk fills up at the n-th file written (4: building.yaml)
+        calls = {'n': 0}
 
-    def disk_full_on_fifth_file(fd: int) -> None:
-        calls['n'] += 1
-        if calls['n'] == 5:
-            raise OSError(errno.ENOSPC, 'No space left on device')
-        real_fsync(fd)
+        def disk_full(fd: int, n: int = n, calls: dict[str, int] = calls) -> None:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                calls['n'] += 1
+                if calls['n'] == n:
+                    raise OSError(errno.ENOSPC, 'No space left on device')
+            real_fsync(fd)
 
-    monkeypatch.setattr(building_files.os, 'fsync', disk_full_on_fifth_file)
-    mapper.floors[0].layer.logodds[:] = 0.0  # the building changed since the last save
-    with pytest.raises(MapFileError, match='No space left'):
-        _save(mapper, tmp_path)
-    monkeypatch.undo()
-    assert _snapshot(tmp_path) == before  # old files intact, no temporaries left over
-    assert load_building(tmp_path).floors[0].layer.occupied_mask().any()
+        monkeypatch.setattr(building_files.os, 'fsync', disk_full)
+        with pytest.raises(MapFileError, match='No space left'):
+            save_building(changed, tmp_path)
+        monkeypatch.undo()
+        assert calls['n'] == n
+        assert _snapshot(tmp_path) == before  # old files intact, no temporaries left over
+        assert load_building(tmp_path).floors[0].layer.occupied_mask().any()
 
 
 def test_an_unwritable_directory_raises_map_file_error(
@@ -181,3 +216,18 @@ def test_corrupt_building_files_raise_map_file_error(tmp_path: Path) -> None:
         load_building(tmp_path / 'building.yaml')
     with pytest.raises(MapFileError):
         load_building(tmp_path / 'nope.yaml')
+
+
+def test_files_get_the_normal_mode_of_new_files(mapper: BuildingMapper, tmp_path: Path) -> None:
+    from multifloor_slam.io.atomic_file import write_atomic
+
+    old = os.umask(0o002)
+    try:
+        _save(mapper, tmp_path / 'b')
+        write_atomic(tmp_path / 'report.json', b'{}')
+    finally:
+        os.umask(old)
+    files = [*(tmp_path / 'b').iterdir(), tmp_path / 'report.json']
+    assert len(files) > 10
+    for p in files:  # 0o666 & ~umask, as for any new file (mkstemp would give 0o600)
+        assert stat.S_IMODE(p.stat().st_mode) == 0o664, p.name
