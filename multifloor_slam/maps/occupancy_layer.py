@@ -8,12 +8,19 @@ core integrates over a thousand 360-beam scans per second at 5 cm cells
 Cell ``(row, col)`` of the grid covers world ``x in [(col0 + col) * res, (col0 + col + 1) * res)``
 and the same for ``y`` with ``row0 + row``: row 0 is the *lowest* ``y`` (ROS OccupancyGrid order;
 image files flip it).
+
+**Bounded.** A layer never covers more than ``max_size_m`` along x or y, and never holds a cell
+beyond ``extent_m`` from the floor frame's origin: :meth:`OccupancyLayer.integrate` cuts beams at
+those bounds and refuses a scan taken from outside them, so a pose 10 km away cannot grow the grid
+(it grew to 100 MB before; one at (100 km, 100 km) raised MemoryError). Grids loaded from files
+are kept as they are and only refuse to grow past the bound.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -24,6 +31,12 @@ from multifloor_slam.errors import ConfigError
 FloatArray = NDArray[np.float64]
 
 _SHIFT = 3  # fillPoly fixed-point bits: 1/8 cell vertex precision.
+
+#: What :meth:`OccupancyLayer.integrate` and :meth:`OccupancyLayer.set_region` did with the data:
+#: ``ok``; ``clipped_extent`` / ``clipped_size`` (taken, cut at the building extent or at the
+#: layer's maximum size); ``refused_extent`` / ``refused_size`` (nothing taken: the scan's origin,
+#: or the whole region, lies beyond the extent or beyond what the layer may grow to).
+Placement = Literal['ok', 'clipped_extent', 'clipped_size', 'refused_extent', 'refused_size']
 
 
 def _logit(p: float) -> float:
@@ -43,6 +56,9 @@ class LayerParams:
         occupied_thresh: probability above which a cell is occupied (Nav2 ``occupied_thresh``).
         free_thresh: probability below which a cell is free (Nav2 ``free_thresh``).
         chunk_cells: the grid grows in squares of this many cells (fewer re-allocations).
+        max_size_m: the grid never grows wider or taller than this (m, rounded down to whole
+            chunks): data beyond it is cut off (memory stays bounded whatever the poses).
+        extent_m: no cell beyond this distance (m) from the frame's origin along x or y.
     """
 
     resolution: float = 0.05
@@ -53,6 +69,8 @@ class LayerParams:
     occupied_thresh: float = 0.65
     free_thresh: float = 0.25
     chunk_cells: int = 64
+    max_size_m: float = 300.0
+    extent_m: float = 1000.0
 
     def __post_init__(self) -> None:
         if not 0.005 <= self.resolution <= 1.0:
@@ -65,6 +83,25 @@ class LayerParams:
             raise ConfigError('need 0 < free_thresh < occupied_thresh < 1')
         if not 8 <= self.chunk_cells <= 4096:
             raise ConfigError(f'chunk_cells must be in [8, 4096], got {self.chunk_cells}')
+        if not self.max_size_m >= self.chunk_cells * self.resolution:
+            raise ConfigError(
+                f'max_size_m must be >= one chunk ({self.chunk_cells * self.resolution:g} m), '
+                f'got {self.max_size_m}'
+            )
+        if not 0 < self.extent_m <= 1e9:
+            raise ConfigError(f'extent_m must be in (0, 1e9] m, got {self.extent_m}')
+
+    @property
+    def max_cells(self) -> int:
+        """Largest width and height of the grid in cells (whole chunks)."""
+        k = self.chunk_cells
+        return max(k, int(self.max_size_m / self.resolution + 1e-9) // k * k)
+
+    @property
+    def extent_cells(self) -> tuple[int, int]:
+        """First and last cell index (rows and columns alike) inside the extent."""
+        inv = 1.0 / self.resolution
+        return math.floor(-self.extent_m * inv + 1e-9), math.ceil(self.extent_m * inv - 1e-9) - 1
 
     @property
     def l_occupied(self) -> float:
@@ -82,6 +119,8 @@ class OccupancyLayer:
 
     def __init__(self, params: LayerParams = LayerParams()) -> None:
         self.params = params
+        self._max_cells = params.max_cells
+        self._extent = params.extent_cells
         self._grid = np.zeros((0, 0), np.float32)
         self._row0 = 0
         self._col0 = 0
@@ -119,8 +158,37 @@ class OccupancyLayer:
         """True when nothing was ever observed."""
         return self._grid.size == 0 or not self._grid.any()
 
-    def _ensure(self, rmin: int, cmin: int, rmax: int, cmax: int) -> None:
-        """Grow (chunk-aligned) so global cells rmin..rmax, cmin..cmax (inclusive) exist."""
+    def _window(self, row: int, col: int) -> tuple[int, int, int, int]:
+        """Cells (r_lo, c_lo, r_hi, c_hi, inclusive) the grid may cover with data near row, col.
+
+        A square of ``max_cells`` that holds the current grid, placed (chunk-aligned) as close to
+        centred on ``row, col`` as that allows; a grid loaded larger than that is its own window.
+        """
+        m, k = self._max_cells, self.params.chunk_cells
+        h, w = self._grid.shape
+        r_lo, r_hi = _axis_window(row, self._row0, h if w else 0, m, k)
+        c_lo, c_hi = _axis_window(col, self._col0, w if h else 0, m, k)
+        return r_lo, c_lo, r_hi, c_hi
+
+    def _in_extent(self, window: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        """A window of :meth:`_window` cut to the extent."""
+        e_lo, e_hi = self._extent
+        r_lo, c_lo, r_hi, c_hi = window
+        return max(r_lo, e_lo), max(c_lo, e_lo), min(r_hi, e_hi), min(c_hi, e_hi)
+
+    def _ensure(
+        self,
+        rmin: int,
+        cmin: int,
+        rmax: int,
+        cmax: int,
+        window: tuple[int, int, int, int] | None = None,
+    ) -> None:
+        """Grow (chunk-aligned) so global cells rmin..rmax, cmin..cmax (inclusive) exist.
+
+        With a ``window`` (holding the requested cells) the grid grows no further than it and
+        the grid it had.
+        """
         h, w = self._grid.shape
         inside = h and rmin >= self._row0 and cmin >= self._col0
         if inside and rmax < self._row0 + h and cmax < self._col0 + w:
@@ -131,6 +199,9 @@ class OccupancyLayer:
             rmax, cmax = max(rmax, self._row0 + h - 1), max(cmax, self._col0 + w - 1)
         r0, c0 = (rmin // k) * k, (cmin // k) * k
         r1, c1 = (rmax // k + 1) * k, (cmax // k + 1) * k
+        if window is not None:  # (rmin.. include the old grid here)
+            r0, c0 = max(r0, min(window[0], rmin)), max(c0, min(window[1], cmin))
+            r1, c1 = min(r1, max(window[2], rmax) + 1), min(c1, max(window[3], cmax) + 1)
         grid = np.zeros((r1 - r0, c1 - c0), np.float32)
         if h:
             dr, dc = self._row0 - r0, self._col0 - c0
@@ -144,21 +215,48 @@ class OccupancyLayer:
         free_xy: FloatArray,
         hit: NDArray[np.bool_],
         full_circle: bool = False,
-    ) -> None:
+    ) -> Placement:
         """Add one scan, all coordinates in this layer's frame.
+
+        Beams are cut where they leave the extent or the largest grid the layer may grow to
+        (a cut beam ends free, not in a hit); a scan whose origin lies outside them is refused.
 
         Args:
             origin_xy: sensor position.
             free_xy: (N, 2) beam ends in beam order (see :class:`ScanPoints`).
             hit: (N,) which beam ends are obstacles.
             full_circle: the beams go all round, so the polygon needs no apex at the sensor.
+
+        Returns:
+            what was done (:data:`Placement`); ``ok`` for fewer than two beams (nothing to do).
         """
         if free_xy.shape[0] < 2:
-            return
+            return 'ok'
         p = self.params
         inv = 1.0 / p.resolution
         ox, oy = origin_xy[0] * inv, origin_xy[1] * inv
-        f = free_xy * inv  # cell coordinates
+        e_lo, e_hi = self._extent
+        if not (e_lo <= ox < e_hi + 1 and e_lo <= oy < e_hi + 1):  # (False for NaN)
+            return 'refused_extent'
+        allowed = self._window(math.floor(oy), math.floor(ox))
+        r_lo, c_lo, r_hi, c_hi = self._in_extent(allowed)
+        if not (c_lo <= ox < c_hi + 1 and r_lo <= oy < r_hi + 1):
+            return 'refused_size'
+        with np.errstate(over='ignore', invalid='ignore'):
+            f = free_xy * inv  # cell coordinates
+        f_min, f_max = f.min(axis=0), f.max(axis=0)
+        x_hi = math.nextafter(c_hi + 1.0, -math.inf)  # (the last allowed cell)
+        y_hi = math.nextafter(r_hi + 1.0, -math.inf)
+        placed: Placement = 'ok'
+        if not (f_min[0] >= c_lo and f_min[1] >= r_lo and f_max[0] <= x_hi and f_max[1] <= y_hi):
+            with np.errstate(invalid='ignore'):
+                in_extent = (f >= e_lo) & (f < e_hi + 1)  # (False for NaN)
+            beyond_extent = not in_extent.all()
+            box = (np.array([c_lo, r_lo], np.float64), np.array([x_hi, y_hi]))
+            f, hit, cut = _cut_beams(f, hit, (ox, oy), *box)
+            if cut:
+                placed = 'clipped_extent' if beyond_extent else 'clipped_size'
+            f_min, f_max = f.min(axis=0), f.max(axis=0)
         # The free polygon stops one cell short of every hit, and no beam's free part reaches
         # beyond its neighbours' (minus that cell): an edge of the polygon between two beam ends
         # then never runs along a wall seen at a grazing angle or past a corner, which would
@@ -178,9 +276,9 @@ class OccupancyLayer:
         poly[:, 0] = ox + dx * scale_len
         poly[:, 1] = oy + dy * scale_len
 
-        lo = np.floor(np.minimum(f.min(axis=0), (ox, oy))).astype(np.int64)
-        hi = np.floor(np.maximum(f.max(axis=0), (ox, oy))).astype(np.int64)
-        self._ensure(int(lo[1]), int(lo[0]), int(hi[1]), int(hi[0]))
+        lo = np.floor(np.minimum(f_min, (ox, oy))).astype(np.int64)
+        hi = np.floor(np.maximum(f_max, (ox, oy))).astype(np.int64)
+        self._ensure(int(lo[1]), int(lo[0]), int(hi[1]), int(hi[0]), (r_lo, c_lo, r_hi, c_hi))
         r0, c0 = int(lo[1]) - self._row0, int(lo[0]) - self._col0
         h, w = int(hi[1] - lo[1]) + 1, int(hi[0] - lo[0]) + 1
         window = self._grid[r0 : r0 + h, c0 : c0 + w]
@@ -204,23 +302,45 @@ class OccupancyLayer:
         cv2.max(window, p.l_min, dst=window)  # type: ignore[call-overload]
         window[rows, cols] = np.minimum(window[rows, cols] + np.float32(p.l_hit), p.l_max)
         self.version += 1
+        return placed
 
-    def set_region(self, origin_xy: tuple[float, float], logodds: NDArray[np.float32]) -> None:
+    def set_region(
+        self, origin_xy: tuple[float, float], logodds: NDArray[np.float32]
+    ) -> Placement:
         """Overwrite the known cells (NaN = keep) of a region, to take a SLAM's own map.
 
-        ``origin_xy`` is the region's lower-left corner, snapped to this grid.
+        ``origin_xy`` is the region's lower-left corner, snapped to this grid. The part beyond
+        the extent or the layer's maximum size (placed around the region's centre) is dropped.
         """
         inv = 1.0 / self.params.resolution
-        c_lo, r_lo = round(origin_xy[0] * inv), round(origin_xy[1] * inv)
         h, w = logodds.shape
         if not h or not w:
-            return
-        self._ensure(r_lo, c_lo, r_lo + h - 1, c_lo + w - 1)
+            return 'ok'
+        ox, oy = origin_xy[0] * inv, origin_xy[1] * inv
+        if not (math.isfinite(ox) and math.isfinite(oy)):
+            return 'refused_extent'
+        c_lo, r_lo = round(ox), round(oy)
+        r_hi, c_hi = r_lo + h - 1, c_lo + w - 1
+        e_lo, e_hi = self._extent
+        window_cells = self._window(r_lo + h // 2, c_lo + w // 2)
+        b_r0, b_c0, b_r1, b_c1 = self._in_extent(window_cells)
+        r_a, r_b = max(r_lo, b_r0), min(r_hi, b_r1)
+        c_a, c_b = max(c_lo, b_c0), min(c_hi, b_c1)
+        beyond_extent = min(r_lo, c_lo) < e_lo or max(r_hi, c_hi) > e_hi
+        if r_b < r_a or c_b < c_a:
+            return 'refused_extent' if beyond_extent else 'refused_size'
+        placed: Placement = 'ok'
+        if (r_a, r_b, c_a, c_b) != (r_lo, r_hi, c_lo, c_hi):
+            placed = 'clipped_extent' if beyond_extent else 'clipped_size'
+            logodds = logodds[r_a - r_lo : r_b - r_lo + 1, c_a - c_lo : c_b - c_lo + 1]
+            r_lo, c_lo, h, w = r_a, c_a, r_b - r_a + 1, c_b - c_a + 1
+        self._ensure(r_lo, c_lo, r_lo + h - 1, c_lo + w - 1, (b_r0, b_c0, b_r1, b_c1))
         r0, c0 = r_lo - self._row0, c_lo - self._col0
         window = self._grid[r0 : r0 + h, c0 : c0 + w]
         known = ~np.isnan(logodds)
         window[known] = logodds[known]
         self.version += 1
+        return placed
 
     def load_grid(self, logodds: NDArray[np.float32], cell_offset: tuple[int, int]) -> None:
         """Replace the whole grid (used when loading files)."""
@@ -284,4 +404,46 @@ class OccupancyLayer:
         )
 
 
-__all__ = ['LayerParams', 'OccupancyLayer']
+def _axis_window(o: int, g0: int, n: int, m: int, k: int) -> tuple[int, int]:
+    """First and last cell of an axis of at most ``m`` cells holding cells g0..g0+n-1, near o.
+
+    Chunk-aligned (``k``) for a chunk-aligned grid, as centred on ``o`` as the grid allows; an
+    empty grid (``n == 0``) centres it on ``o``; a grid already ``m`` or longer is its own window.
+    """
+    if n >= m:
+        return g0, g0 + n - 1
+    lo = ((o - m // 2) // k) * k
+    if n:
+        lo = min(max(lo, g0 + n - m), g0)
+    return lo, lo + m - 1
+
+
+def _cut_beams(
+    f: FloatArray,
+    hit: NDArray[np.bool_],
+    o: tuple[float, float],
+    lo: FloatArray,
+    hi: FloatArray,
+) -> tuple[FloatArray, NDArray[np.bool_], bool]:
+    """Beam ends ``f`` (cells) cut where the beam from ``o`` leaves the box ``lo``..``hi``.
+
+    ``o`` lies in the box. A cut beam, or one with a non-finite end, is no hit; a non-finite
+    end becomes ``o`` (an unusable beam). Returns the ends, the hits and whether any was cut.
+    """
+    f = f.copy()
+    finite = np.isfinite(f).all(axis=1)
+    f[~finite] = o
+    d = f - np.asarray(o)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        t_hi = np.where(d > 0, (hi - o) / d, np.inf)
+        t_lo = np.where(d < 0, (lo - o) / d, np.inf)
+    t = np.minimum(np.minimum(t_hi, t_lo).min(axis=1), 1.0)
+    cut = t < 1.0
+    if cut.any():
+        f[cut] = o + d[cut] * np.maximum(t[cut], 0.0)[:, None]
+        np.clip(f, lo, hi, out=f)  # (rounding)
+    gone = cut | ~finite
+    return f, hit & ~gone, bool(gone.any())
+
+
+__all__ = ['LayerParams', 'OccupancyLayer', 'Placement']

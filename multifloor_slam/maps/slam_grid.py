@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from multifloor_slam.maps.occupancy_layer import LayerParams, OccupancyLayer
+from multifloor_slam.maps.occupancy_layer import LayerParams, OccupancyLayer, Placement
 from multifloor_slam.maps.scan_geometry import Pose, se2_inverse, transform_points
 
 
@@ -76,15 +76,16 @@ def paste_slam_grid(
     resolution: float,
     pose: Pose,
     params: LayerParams,
-) -> None:
+) -> Placement:
     """Overwrite ``layer``'s cells with the known cells of a SLAM grid placed at ``pose``.
 
     ``grid`` is int8 -1..100 with rows = y up (OccupancyGrid order); ``pose`` is the grid's
-    origin in the layer's (floor) frame; ``params`` turns the values into log-odds.
+    origin in the layer's (floor) frame; ``params`` turns the values into log-odds. Returns
+    what the layer did with it (cells beyond its extent or maximum size are dropped).
     """
     lo = grid_logodds(grid, params)
     origin, out = warp_to_floor(lo, resolution, pose, layer.resolution)
-    layer.set_region(origin, out)
+    return layer.set_region(origin, out)
 
 
 __all__ = ['grid_logodds', 'paste_slam_grid', 'warp_to_floor']

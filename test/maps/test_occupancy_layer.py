@@ -147,3 +147,90 @@ def test_a_layer_under_another_sensor_model_keeps_its_cells() -> None:
     assert layer.logodds[0, 0] == -2.0
     with pytest.raises(ConfigError):
         layer.with_params(LayerParams(resolution=0.1))
+
+
+def _circle(range_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """A full circle of no-return beams, free to ``range_m`` (sensor frame)."""
+    pts = scan_points(np.full(BEAMS, np.inf), ANGLE_MIN, INC, 0.05, range_m)
+    return pts.free_xy, pts.hit
+
+
+def _at(free_xy: np.ndarray, x: float, y: float) -> np.ndarray:
+    return free_xy + np.array([x, y])
+
+
+def _world_extent(layer: OccupancyLayer) -> tuple[float, float, float, float]:
+    """(xmin, ymin, xmax, ymax) of the cells that were ever touched."""
+    rows, cols = np.nonzero(layer.logodds)
+    r0, c0 = layer.cell_offset
+    res = layer.resolution
+    return (
+        (cols.min() + c0) * res,
+        (rows.min() + r0) * res,
+        (cols.max() + c0 + 1) * res,
+        (rows.max() + r0 + 1) * res,
+    )
+
+
+def test_a_layer_never_grows_past_its_maximum_size() -> None:
+    p = LayerParams(max_size_m=12.8)  # 256 cells, four chunks
+    assert p.max_cells == 256 and LayerParams().max_cells == 5952
+    layer = OccupancyLayer(p)
+    free_xy, hit = _circle(3.0)
+    placed = []
+    for x in np.arange(0.0, 30.0, 0.5):  # drives 30 m along x with a 6 m wide view
+        placed.append(layer.integrate((float(x), 0.0), _at(free_xy, x, 0.0), hit, True))
+        assert max(layer.shape) <= p.max_cells
+    assert placed[0] == 'ok'
+    assert 'clipped_size' in placed and placed[-1] == 'refused_size'
+    xmin, _, xmax, _ = _world_extent(layer)
+    assert xmax - xmin <= 12.8 + 1e-9
+    # A scan that fits is still taken whole, where the grid already is.
+    before = layer.version
+    assert layer.integrate((xmin + 4.0, 0.0), _at(free_xy, xmin + 4.0, 0.0), hit, True) == 'ok'
+    assert layer.version == before + 1
+
+
+def test_far_scans_are_refused_and_beams_are_cut_at_the_extent() -> None:
+    layer = OccupancyLayer(LayerParams(extent_m=20.0))
+    free_xy, hit = _circle(8.0)
+    assert layer.integrate((25.0, 0.0), _at(free_xy, 25.0, 0.0), hit, True) == 'refused_extent'
+    assert layer.integrate((1e7, 0.0), _at(free_xy, 1e7, 0.0), hit, True) == 'refused_extent'
+    assert layer.integrate((np.nan, 0.0), free_xy, hit, True) == 'refused_extent'
+    assert layer.shape == (0, 0)
+    assert layer.integrate((15.0, -15.0), _at(free_xy, 15.0, -15.0), hit, True) == 'clipped_extent'
+    xmin, ymin, xmax, ymax = _world_extent(layer)
+    assert (xmax, ymin) == pytest.approx((20.0, -20.0))
+    assert (xmin, ymax) == pytest.approx((7.0, -7.0), abs=0.06)
+    # Hits beyond the extent are no hits; absurd and non-finite beam ends are no crash.
+    ends = np.array([[30.0, -15.0], [1e300, 1e300], [np.inf, 0.0], [np.nan, 1.0], [16.0, -15.0]])
+    placed = layer.integrate((15.0, -15.0), ends, np.ones(5, bool), False)
+    assert placed == 'clipped_extent'
+    occ = layer.occupied_points()
+    assert len(occ) == 0 or occ[:, 0].max() < 20.0
+    assert max(layer.shape) <= layer.params.max_cells
+
+
+def test_set_region_drops_what_lies_beyond_the_extent_or_the_size() -> None:
+    layer = OccupancyLayer(LayerParams(extent_m=5.0, max_size_m=6.4))
+    region = np.zeros((40, 40), np.float32)  # 2 m x 2 m
+    assert layer.set_region((1e7, 0.0), region) == 'refused_extent'
+    assert layer.set_region((np.nan, 0.0), region) == 'refused_extent'
+    assert layer.set_region((4.0, 0.0), region) == 'clipped_extent'
+    assert layer.shape[1] * layer.resolution <= 6.4
+    assert layer.origin_xy[0] + layer.shape[1] * layer.resolution <= 5.0 + 1e-9
+    # The grid now covers 3.2-5 m: 6.4 m of layer reach no further left than -1.4 m.
+    assert layer.set_region((-4.0, 0.0), region) == 'refused_size'
+    assert layer.set_region((-2.0, 0.0), region) == 'clipped_size'
+    assert layer.origin_xy[0] == pytest.approx(-1.4)
+    assert layer.set_region((0.0, 0.0), region) == 'ok'
+    assert max(layer.shape) * layer.resolution <= 6.4 + 1e-9
+
+
+def test_bounds_are_validated() -> None:
+    with pytest.raises(ConfigError):
+        LayerParams(max_size_m=1.0)  # less than one chunk
+    with pytest.raises(ConfigError):
+        LayerParams(extent_m=0.0)
+    with pytest.raises(ConfigError):
+        LayerParams(extent_m=math.nan)
