@@ -26,6 +26,14 @@ the SLAM's heading change during the ride (``'slam'``). On a revisit of a floor 
 map, the first ``icp_scans`` scans are held back and aligned to the layer with ICP; a good fit
 refines the transform, a bad fit is rejected (``icp_reject='anchor'`` keeps the anchor-only
 transform, ``'skip'`` drops the visit).
+
+**Bad input** is counted in :attr:`BuildingMapper.stats`, never raised: a non-finite pose
+(``poses_bad``), a pose beyond ``max_extent_m`` (``poses_out_of_extent``), a scan with unusable
+angles (``scans_bad_angles``) or too few beams / ``range_max <= 0`` (``scans_bad``), a scan taken
+beyond the extent or beyond what its layer may grow to (``scans_out_of_extent``,
+``scans_out_of_layer``), beams cut at those bounds (``scans_clipped_extent``,
+``scans_clipped_layer``). Memory stays bounded whatever the poses: no layer grows past
+``max_layer_size_m``.
 """
 
 from __future__ import annotations
@@ -41,7 +49,7 @@ from multifloor_slam.maps.building import Building, ElevatorLink, FloorLayer, fl
 from multifloor_slam.maps.elevations import FloorElevations
 from multifloor_slam.maps.episodes import ELEVATOR_STATES, Arrival, EpisodeTracker
 from multifloor_slam.maps.links import arrival_car_xy, link_for
-from multifloor_slam.maps.occupancy_layer import OccupancyLayer
+from multifloor_slam.maps.occupancy_layer import OccupancyLayer, Placement
 from multifloor_slam.maps.params import MapperParams
 from multifloor_slam.maps.pose_buffer import PoseBuffer
 from multifloor_slam.maps.revisit import Revisit
@@ -49,6 +57,7 @@ from multifloor_slam.maps.scan_geometry import (
     LaserScan,
     Pose,
     SlamScan,
+    angles_ok,
     scan_in_frame,
     se2_compose,
     transform_points,
@@ -65,13 +74,38 @@ STAT_KEYS = (
     'scans_skipped_visit',
     'scans_skipped_map_source',
     'scans_bad',
+    'scans_bad_angles',
+    'scans_out_of_extent',
+    'scans_out_of_layer',
+    'scans_clipped_extent',
+    'scans_clipped_layer',
+    'poses_bad',
+    'poses_out_of_extent',
     'rides',
     'reanchors',
     'icp_accepted',
     'icp_rejected',
     'slam_maps_in',
     'slam_maps_used',
+    'slam_maps_bad',
+    'slam_maps_out_of_extent',
+    'slam_maps_out_of_layer',
+    'slam_maps_clipped',
 )
+
+#: The counter each outcome of a layer update other than ``ok`` adds to, for scans and SLAM maps.
+_SCAN_PLACEMENT: dict[Placement, str] = {
+    'refused_extent': 'scans_out_of_extent',
+    'refused_size': 'scans_out_of_layer',
+    'clipped_extent': 'scans_clipped_extent',
+    'clipped_size': 'scans_clipped_layer',
+}
+_MAP_PLACEMENT: dict[Placement, str] = {
+    'refused_extent': 'slam_maps_out_of_extent',
+    'refused_size': 'slam_maps_out_of_layer',
+    'clipped_extent': 'slam_maps_clipped',
+    'clipped_size': 'slam_maps_clipped',
+}
 
 
 _DEFAULT_PARAMS = MapperParams()
@@ -83,6 +117,8 @@ class BuildingMapper:
     def __init__(self, params: MapperParams = _DEFAULT_PARAMS) -> None:
         self.params = params
         self._layer_params = params.layer_params()
+        # No beam is longer than a layer's diagonal: it could not end in the layer.
+        self._max_beam_m = math.sqrt(2.0) * params.max_layer_size_m + 1.0
         self._icp = params.icp_params()
         self._floors: dict[int, FloorLayer] = {}
         self._links: list[ElevatorLink] = []
@@ -178,8 +214,18 @@ class BuildingMapper:
 
     # ---- inputs -------------------------------------------------------------------------------
     def add_pose(self, t: float, x: float, y: float, yaw: float) -> None:
-        """A SLAM pose of the robot (SLAM map frame)."""
+        """A SLAM pose of the robot (SLAM map frame).
+
+        Refused (and counted) when not finite or beyond ``max_extent_m`` of the origin: the SLAM
+        frame is the first floor's frame, and every other floor's frame is anchored to it at
+        the elevator, so no pose of the building lies further out.
+        """
         if not all(math.isfinite(v) for v in (t, x, y, yaw)):
+            self._stats['poses_bad'] += 1
+            return
+        extent = self.params.max_extent_m
+        if abs(x) > extent or abs(y) > extent:
+            self._stats['poses_out_of_extent'] += 1
             return
         self._poses.add(float(t), (float(x), float(y), float(yaw)))
         self._update_episode(t)
@@ -239,11 +285,21 @@ class BuildingMapper:
         """Integrate one LaserScan into the current floor; False when it was not integrated.
 
         A scan newer than the newest pose waits (up to ``scan_wait_s``) for the pose after it and
-        is then processed; it counts as accepted (True) here.
+        is then processed; it counts as accepted (True) here. A malformed scan is counted
+        (``scans_bad_angles``: NaN / infinite angles or a zero increment; ``scans_bad``: a
+        non-finite stamp, fewer than two beams or ``range_max <= 0``), never raised on;
+        ``range_max`` = inf or NaN means no upper limit (see ``max_free_range_m``).
         """
         self._stats['scans_in'] += 1
         if self.params.map_source != 'scan':
             self._stats['scans_skipped_map_source'] += 1
+            return False
+        n = int(np.size(ranges))
+        if not angles_ok(n, angle_min, angle_increment):
+            self._stats['scans_bad_angles'] += 1
+            return False
+        if n < 2 or not math.isfinite(t) or range_max <= 0:  # (NaN range_max: no limit)
+            self._stats['scans_bad'] += 1
             return False
         scan = LaserScan(ranges, angle_min, angle_increment, range_min, range_max)
         wait = self.params.scan_wait_s
@@ -273,7 +329,9 @@ class BuildingMapper:
         if self.params.map_source != 'slam_map' or self.in_elevator:
             return False
         grid = np.asarray(grid)
-        if grid.ndim != 2 or grid.size == 0 or not resolution > 0:
+        finite = all(math.isfinite(v) for v in (resolution, *origin_xy_yaw))
+        if grid.ndim != 2 or grid.size == 0 or not (finite and resolution > 0):
+            self._stats['slam_maps_bad'] += 1
             return False
         if not self._started:
             self._begin()
@@ -285,8 +343,16 @@ class BuildingMapper:
                 return False
         x, y, yaw = origin_xy_yaw
         pose = se2_compose(self._transform, (float(x), float(y), float(yaw)))
+        reach = self.params.max_extent_m + resolution * math.hypot(*grid.shape)
+        if abs(pose[0]) > reach or abs(pose[1]) > reach:  # no cell of it within the extent
+            self._stats['slam_maps_out_of_extent'] += 1
+            return False
         layer = self._floor_layer(self._floor).layer
-        paste_slam_grid(layer, grid, resolution, pose, self._layer_params)
+        placed = paste_slam_grid(layer, grid, resolution, pose, self._layer_params)
+        if placed != 'ok':
+            self._stats[_MAP_PLACEMENT[placed]] += 1
+            if placed.startswith('refused'):
+                return False
         self._stats['slam_maps_used'] += 1
         return True
 
@@ -308,10 +374,6 @@ class BuildingMapper:
         if self._episodes.blocked:
             self._stats['scans_skipped_elevator'] += 1
             return False
-        step = scan.angle_increment
-        if not (math.isfinite(step) and step != 0 and scan.range_max > 0):
-            self._stats['scans_bad'] += 1
-            return False
         pose = self._poses.at(t)
         if pose is None:
             self._stats['scans_skipped_no_pose'] += 1
@@ -328,25 +390,27 @@ class BuildingMapper:
             self._stats['scans_skipped_visit'] += 1
             return False
         laser = se2_compose(pose, (p.laser_x, p.laser_y, p.laser_yaw))
-        held = scan_in_frame(scan, laser, p.max_free_range_m or None)
-        if held.free_xy.shape[0] < 2:
-            self._stats['scans_bad'] += 1
-            return False
+        held = scan_in_frame(scan, laser, p.max_free_range_m or None, self._max_beam_m)
         if self._revisit is not None:
             self._revisit.scans.append(held)
             if len(self._revisit.scans) >= p.icp_scans:
                 self._finish_revisit()
             return True
-        self._integrate(held)
-        return True
+        return self._integrate(held)
 
-    def _integrate(self, scan: SlamScan) -> None:
+    def _integrate(self, scan: SlamScan) -> bool:
+        """Into the current floor's layer; False when the layer refused it (counted)."""
         assert self._transform is not None
         o = transform_points(np.asarray([scan.origin]), self._transform)[0]
         pts = transform_points(scan.free_xy, self._transform)
         layer = self._floor_layer(self._floor).layer
-        layer.integrate((o[0], o[1]), pts, scan.hit, scan.full_circle)
+        placed = layer.integrate((o[0], o[1]), pts, scan.hit, scan.full_circle)
+        if placed != 'ok':
+            self._stats[_SCAN_PLACEMENT[placed]] += 1
+            if placed.startswith('refused'):
+                return False
         self._stats['scans_integrated'] += 1
+        return True
 
     # ---- floors -------------------------------------------------------------------------------
     def _floor_layer(self, floor: int) -> FloorLayer:

@@ -30,7 +30,19 @@ class MapperParams:
         free_thresh: probability below which a cell is free (also in the Nav2 yaml).
         map_source: 'scan' integrates scans; 'slam_map' copies the SLAM's own grid into the
             current floor's layer (for SLAMs restarted on every floor).
-        max_free_range_m: no-return beams clear space up to this range (0: the scan's range_max).
+        max_free_range_m: no-return beams (range above range_max, or inf) clear free space up
+            to this range (m), never beyond the scan's range_max (like slam_toolbox's
+            max_laser_range); 0: up to range_max, and with range_max = inf or NaN
+            (pointcloud_to_laserscan's default) they then clear nothing. Returns are hits at any
+            range below range_max.
+        max_extent_m: the building lies within this distance (m) of the floor frame's origin
+            along x and y: SLAM poses beyond it are refused (counted in poses_out_of_extent), a
+            scan taken from beyond it is refused and beams are cut at it (memory stays bounded
+            whatever the SLAM publishes). Raise it for a SLAM whose map frame is far from the
+            building (UTM coordinates).
+        max_layer_size_m: a floor layer never grows wider or taller than this (m, rounded down
+            to 64-cell chunks; 300 m: at most 142 MB at 5 cm cells): beams beyond it are cut,
+            scans taken from beyond it are refused (counted).
         laser_x: laser position on the robot (m, robot frame).
         laser_y: laser position on the robot (m, robot frame).
         laser_yaw: laser heading on the robot (rad).
@@ -84,7 +96,9 @@ class MapperParams:
     occupied_thresh: float = LayerParams.occupied_thresh
     free_thresh: float = LayerParams.free_thresh
     map_source: str = 'scan'
-    max_free_range_m: float = 0.0
+    max_free_range_m: float = 20.0
+    max_extent_m: float = LayerParams.extent_m
+    max_layer_size_m: float = LayerParams.max_size_m
     laser_x: float = 0.0
     laser_y: float = 0.0
     laser_yaw: float = 0.0
@@ -119,6 +133,14 @@ class MapperParams:
     building_name: str = 'building'
 
     def __post_init__(self) -> None:
+        if not 0 < self.max_extent_m <= 1e9:
+            raise ConfigError(f'max_extent_m must be in (0, 1e9] m, got {self.max_extent_m}')
+        res_ok = 0.005 <= self.resolution <= 1.0  # (else the layer's check names it)
+        if res_ok and not self.max_layer_size_m >= 64 * self.resolution:
+            raise ConfigError(
+                f'max_layer_size_m must be >= 64 cells ({64 * self.resolution:g} m), '
+                f'got {self.max_layer_size_m}'
+            )
         self.layer_params()  # validates the layer fields
         self.icp_params()
         if self.map_source not in ('scan', 'slam_map'):
@@ -127,8 +149,10 @@ class MapperParams:
             raise ConfigError(f"anchor_yaw must be 'departure' or 'slam', not {self.anchor_yaw!r}")
         if self.icp_reject not in ('anchor', 'skip'):
             raise ConfigError(f"icp_reject must be 'anchor' or 'skip', not {self.icp_reject!r}")
-        if min(self.max_free_range_m, self.pose_max_age_s, self.scan_wait_s) < 0:
-            raise ConfigError('max_free_range_m, pose_max_age_s and scan_wait_s must be >= 0')
+        if not self.max_free_range_m >= 0:
+            raise ConfigError(f'max_free_range_m must be >= 0, got {self.max_free_range_m}')
+        if min(self.pose_max_age_s, self.scan_wait_s) < 0:
+            raise ConfigError('pose_max_age_s and scan_wait_s must be >= 0')
         if self.pose_max_gap_s <= 0:
             raise ConfigError('pose_max_gap_s must be > 0')
         if self.pose_buffer_s < 5 or self.floor_settle_s < 0 or self.icp_scans < 1:
@@ -160,6 +184,8 @@ class MapperParams:
             l_max=self.l_max,
             occupied_thresh=self.occupied_thresh,
             free_thresh=self.free_thresh,
+            max_size_m=self.max_layer_size_m,
+            extent_m=self.max_extent_m,
         )
 
     def icp_params(self) -> IcpParams:

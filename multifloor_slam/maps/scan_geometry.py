@@ -50,6 +50,24 @@ class ScanPoints:
         return self.free_xy[self.hit]
 
 
+def angles_ok(n: int, angle_min: float, angle_increment: float) -> bool:
+    """True when ``n`` beams from ``angle_min`` by ``angle_increment`` have finite angles.
+
+    A NaN or infinite ``angle_min`` / ``angle_increment``, a zero increment, or a last beam whose
+    angle overflows makes a scan unusable: :func:`scan_points` refuses it.
+    """
+    try:
+        a0, step = float(angle_min), float(angle_increment)
+    except (TypeError, ValueError):
+        return False
+    return (
+        math.isfinite(a0)
+        and math.isfinite(step)
+        and step != 0.0
+        and math.isfinite(a0 + step * max(n - 1, 0))
+    )
+
+
 def scan_points(
     ranges: NDArray[np.floating],
     angle_min: float,
@@ -57,12 +75,20 @@ def scan_points(
     range_min: float,
     range_max: float,
     max_free_range: float | None = None,
+    max_range: float = math.inf,
 ) -> ScanPoints:
     """Convert a LaserScan's ranges into endpoints.
 
-    ROS conventions (REP 117): ``+inf`` (or a value above ``range_max``) means no return within
-    range, so the beam is free up to ``range_max``; NaN, ``-inf`` and values below ``range_min``
-    are unusable and dropped.
+    ROS conventions (REP 117): ``+inf`` (or a value at or above ``range_max``) means no return
+    within range, so the beam is free up to ``range_max``, or up to ``max_free_range`` when that
+    is shorter; NaN, ``-inf`` and values below ``range_min`` are unusable and dropped. A finite
+    range below ``range_max`` is a hit however long it is (``max_free_range`` limits only the
+    no-return beams).
+
+    ``range_max = +inf`` or NaN (``pointcloud_to_laserscan``'s default) means the sensor gives no
+    upper limit: every finite range is a hit, and no-return beams are free up to
+    ``max_free_range`` only; without a finite ``max_free_range`` they clear nothing (a beam of
+    unknown length). A NaN ``range_min`` counts as 0.
 
     Args:
         ranges: beam ranges in metres.
@@ -71,14 +97,31 @@ def scan_points(
         range_min: smaller ranges are invalid.
         range_max: larger ranges are "no return".
         max_free_range: no-return beams are free up to this distance (default ``range_max``).
+        max_range: every beam is cut to this length (a hit beyond it is no hit): no beam can be
+            longer than the map it goes into (the mapper passes its layers' diagonal).
+
+    Raises:
+        ValueError: the angles are unusable (see :func:`angles_ok`).
     """
     r = np.asarray(ranges, dtype=np.float64).ravel()
+    if not angles_ok(r.size, angle_min, angle_increment):
+        raise ValueError(f'unusable scan angles: {angle_min!r} + k * {angle_increment!r}')
     cos, sin = _beam_dirs(r.size, float(angle_min), float(angle_increment))
-    free_len = float(range_max if max_free_range is None else min(max_free_range, range_max))
+    r_max = float(range_max)
+    r_max = math.inf if math.isnan(r_max) else r_max
+    r_min = float(range_min)
+    r_min = 0.0 if math.isnan(r_min) else r_min
+    cap = r_max if max_free_range is None else min(float(max_free_range), r_max)
+    free_len = min(cap, max_range) if math.isfinite(cap) and cap > 0 else 0.0
     with np.errstate(invalid='ignore'):
-        hit = (r >= range_min) & (r < range_max)
-        no_return = (r >= range_max) | np.isposinf(r)
-    length = np.where(hit, r, np.where(no_return, free_len, 0.0))
+        hit = (r >= r_min) & (r < r_max)
+        no_return = (r >= r_max) | np.isposinf(r)
+        length = np.where(hit, r, np.where(no_return, free_len, 0.0))
+        if max_range < math.inf:
+            too_long = length > max_range
+            if too_long.any():
+                length[too_long] = max_range
+                hit = hit & ~too_long
     free_xy = np.empty((length.size, 2))
     free_xy[:, 0] = cos * length
     free_xy[:, 1] = sin * length
@@ -105,7 +148,12 @@ class SlamScan(NamedTuple):
     full_circle: bool
 
 
-def scan_in_frame(scan: LaserScan, laser: Pose, max_free_range: float | None = None) -> SlamScan:
+def scan_in_frame(
+    scan: LaserScan,
+    laser: Pose,
+    max_free_range: float | None = None,
+    max_range: float = math.inf,
+) -> SlamScan:
     """``scan``'s endpoints (:func:`scan_points`) placed by the laser's pose ``laser``."""
     pts = scan_points(
         scan.ranges,
@@ -114,6 +162,7 @@ def scan_in_frame(scan: LaserScan, laser: Pose, max_free_range: float | None = N
         scan.range_min,
         scan.range_max,
         max_free_range,
+        max_range,
     )
     origin = (laser[0], laser[1])
     return SlamScan(origin, transform_points(pts.free_xy, laser), pts.hit, pts.full_circle)
@@ -167,6 +216,7 @@ __all__ = [
     'Pose',
     'ScanPoints',
     'SlamScan',
+    'angles_ok',
     'scan_in_frame',
     'scan_points',
     'se2_compose',

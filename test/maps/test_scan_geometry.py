@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from multifloor_slam.maps.scan_geometry import (
+    angles_ok,
     scan_points,
     se2_compose,
     se2_from_matrix,
@@ -41,3 +43,54 @@ def test_se2_helpers_agree_with_matrices() -> None:
     np.testing.assert_allclose(
         transform_points(pts, a), (se2_matrix(*a) @ np.c_[pts, np.ones(2)].T).T[:, :2]
     )
+
+
+def test_range_max_inf_or_nan_gives_finite_points_no_returns_free_to_the_cap() -> None:
+    # pointcloud_to_laserscan publishes range_max = +inf by default; NaN is seen too.
+    ranges = np.array([1.0, np.inf, 35.0, np.nan, -np.inf])
+    for range_max in (np.inf, np.nan):
+        pts = scan_points(ranges, 0.0, 0.1, 0.05, range_max, max_free_range=20.0)
+        assert np.isfinite(pts.free_xy).all()
+        np.testing.assert_array_equal(pts.hit, [True, False, True, False, False])
+        lengths = np.hypot(pts.free_xy[:, 0], pts.free_xy[:, 1])
+        np.testing.assert_allclose(lengths, [1.0, 20.0, 35.0, 0.0, 0.0])
+        # Without a finite cap a no-return beam has no known length: it clears nothing.
+        bare = scan_points(ranges, 0.0, 0.1, 0.05, range_max)
+        assert np.isfinite(bare.free_xy).all()
+        assert np.hypot(*bare.free_xy[1]) == 0.0 and bare.hit[2]
+    # NaN range_min counts as 0.
+    assert scan_points(ranges, 0.0, 0.1, np.nan, 10.0).hit[0]
+
+
+def test_the_free_range_cap_limits_no_returns_only_and_max_range_cuts_every_beam() -> None:
+    ranges = np.array([50.0, 80.0, 100.0, np.inf, 10.0])
+    pts = scan_points(ranges, 0.0, 0.1, 0.05, 80.0, max_free_range=20.0)
+    # 50 m is below range_max: a hit however far beyond the cap; 80 and 100 are no returns.
+    np.testing.assert_array_equal(pts.hit, [True, False, False, False, True])
+    lengths = np.hypot(pts.free_xy[:, 0], pts.free_xy[:, 1])
+    np.testing.assert_allclose(lengths, [50.0, 20.0, 20.0, 20.0, 10.0])
+    # range_max caps the cap.
+    short = scan_points(ranges, 0.0, 0.1, 0.05, 5.0, max_free_range=20.0)
+    np.testing.assert_allclose(np.hypot(*short.free_xy.T), 5.0)
+    # max_range: longer beams are cut to it and are no hits.
+    cut = scan_points(ranges, 0.0, 0.1, 0.05, 1e308, max_range=40.0)
+    np.testing.assert_array_equal(cut.hit, [False, False, False, False, True])
+    np.testing.assert_allclose(np.hypot(*cut.free_xy.T), [40.0, 40.0, 40.0, 40.0, 10.0])
+
+
+@pytest.mark.parametrize(
+    ('angle_min', 'angle_increment'),
+    [
+        (math.nan, 0.01),
+        (math.inf, 0.01),
+        (0.0, 0.0),
+        (0.0, math.nan),
+        (0.0, -math.inf),
+        (0, 1e308),
+    ],
+)
+def test_unusable_angles_are_refused(angle_min: float, angle_increment: float) -> None:
+    assert not angles_ok(360, angle_min, angle_increment)
+    with pytest.raises(ValueError, match='angles'):
+        scan_points(np.ones(360), angle_min, angle_increment, 0.05, 10.0)
+    assert angles_ok(360, -math.pi, 2 * math.pi / 360)
