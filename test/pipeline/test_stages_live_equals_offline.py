@@ -89,4 +89,4 @@ def test_nodes_and_process_save_identical_buildings(
     assert sorted(p.name for p in live.iterdir()) == names
     match, mismatch, errors = filecmp.cmpfiles(offline, live, names, shallow=False)
     assert not mismatch and not errors, (mismatch, errors)
-    assert 'building.yaml' in match and 'L2.pgm' in match
+    assert 'building.yaml' in match and 'L2.yaml' in match
