@@ -132,7 +132,8 @@ def test_report_json_and_building_yaml_are_written(processed: ProcessReport) -> 
         assert table.elevation(ride['to_floor']) == pytest.approx(z, abs=0.15)
     for f in processed.floors:
         assert table.label(f['index']) == f['label']
-        assert (out / f'{f["label"]}.yaml').is_file() and (out / f'{f["label"]}.pgm').is_file()
+        nav2 = yaml.safe_load((out / f'{f["label"]}.yaml').read_text())  # a Nav2 map
+        assert (out / nav2['image']).is_file() and nav2['image'].endswith('.pgm')
 
 
 def test_processing_twice_gives_byte_identical_building_files(
