@@ -21,6 +21,15 @@ from multifloor_slam.errors import ConfigError, MapFileError
 from multifloor_slam.io.atomic_file import write_atomic
 
 TABLE_VERSION = 1
+#: Largest floor index magnitude taken from a file, a seed or ``floor/current``: the tallest
+#: buildings have about 160 storeys, so anything beyond is a corrupt or garbage value.
+MAX_FLOOR_INDEX = 200
+
+
+def _check_index(index: int, what: str) -> int:
+    if abs(index) > MAX_FLOOR_INDEX:
+        raise ConfigError(f'{what}: floor index {index} is beyond +-{MAX_FLOOR_INDEX}')
+    return index
 
 
 def floor_label(index: int) -> str:
@@ -222,7 +231,7 @@ class FloorTable:
         try:
             floors = [
                 Floor(
-                    int(item['index']),
+                    _check_index(int(item['index']), 'floor table'),
                     str(item.get('label') or floor_label(int(item['index']))),
                     float(item['elevation_m']),
                     [float(z) for z in item.get('observations') or []],
@@ -235,7 +244,9 @@ class FloorTable:
                 floors,
                 reference_index=int(data.get('reference_index', 0)),
                 max_observations=max_observations,
-                current_floor=None if current is None else int(current),
+                current_floor=None
+                if current is None
+                else _check_index(int(current), 'floor table current_floor'),
             )
         except (KeyError, TypeError, ValueError, ConfigError) as err:
             raise MapFileError(f'floor table: malformed floor entry ({err})') from err
@@ -255,6 +266,7 @@ class FloorTable:
                 index, z = int(parts[0]), float(parts[1])
             except ValueError as err:
                 raise ConfigError(f'floor seed entry {item!r}: {err}') from err
+            _check_index(index, f'floor seed entry {item!r}')
             label = parts[2] if len(parts) == 3 else floor_label(index)
             floors.append(Floor(index, label, z, seeded=True))
         reference = min(floors, key=lambda f: abs(f.elevation_m)).index if floors else 0
@@ -290,4 +302,4 @@ class FloorTable:
         return cls.from_dict(data or {}, max_observations=max_observations)
 
 
-__all__ = ['Floor', 'FloorTable', 'floor_label']
+__all__ = ['MAX_FLOOR_INDEX', 'Floor', 'FloorTable', 'floor_label']

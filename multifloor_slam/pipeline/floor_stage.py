@@ -10,21 +10,27 @@ made here once:
   pressure record itself, as from a CSV log, wins);
 - **elevator state**: timed by the frame stamp the detector wrote, else by the newest pressure
   stamp (the estimator's own clock);
-- **start floor**: :meth:`FloorTable.start_floor`;
+- **start table**: :func:`start_table`: a ``floor_table_file`` that exists, else the floor table
+  saved in ``building_file`` (a building.yaml or its folder), else the seed, else none;
+- **start floor**: :meth:`FloorTable.start_floor` (the table's ``current_floor`` when
+  ``resume_floor``);
 - **outputs**: floor and riding when they change, altitude with every sample, the ride event,
-  and the floor table after every ride; :func:`floor_outputs` orders them the way the node
-  publishes them.
+  and the floor table whenever it changed (a ride, a refinement, the current floor);
+  :func:`floor_outputs` orders them the way the node publishes them.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from multifloor_slam.errors import ConfigError, MapFileError
 from multifloor_slam.floors.estimator import FloorEstimator, FloorState, RideEvent
-from multifloor_slam.floors.floor_table import FloorTable
+from multifloor_slam.floors.floor_table import MAX_FLOOR_INDEX, FloorTable
 from multifloor_slam.floors.params import FloorEstimatorParams
+from multifloor_slam.floors.pressure_filter import REJECTION_KEYS
 from multifloor_slam.floors.units import guess_unit_factor, unit_factor
 from multifloor_slam.io.records import (
     BoolRecord,
@@ -57,6 +63,8 @@ class FloorStageParams:
 
     def __post_init__(self) -> None:
         unit_factor(self.pressure_unit)  # raises ConfigError on an unknown unit
+        if abs(self.initial_floor) > MAX_FLOOR_INDEX:
+            raise ConfigError(f'initial_floor {self.initial_floor} is beyond +-{MAX_FLOOR_INDEX}')
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,61 @@ def floor_outputs(out: FloorOutput) -> list[tuple[str, Record]]:
     return recs
 
 
+def _building_table(path: Path, max_observations: int) -> FloorTable | None:
+    """The floor table saved in a building.yaml (None when it has none)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding='utf-8'))
+    except (OSError, UnicodeDecodeError) as err:
+        raise MapFileError(f'cannot read building file {path}: {err}') from err
+    except yaml.YAMLError as err:
+        raise MapFileError(f'building file {path} is not valid YAML: {err}') from err
+    if not isinstance(data, dict):
+        raise MapFileError(f'{path} is not a multifloor_slam building file')
+    table = data.get('floor_table')
+    if table is None:
+        return None
+    try:
+        return FloorTable.from_dict(table, max_observations)
+    except MapFileError as err:
+        raise MapFileError(f'{path}: {err}') from err
+
+
+def start_table(
+    table_file: str | Path | None,
+    building_file: str | Path | None,
+    seed: str = '',
+    max_observations: int = 20,
+) -> tuple[FloorTable | None, str]:
+    """The floor table a run starts from, and where it came from.
+
+    The one rule for the node (and anything else that resumes): ``table_file`` when it exists;
+    else the table saved in ``building_file`` (a building.yaml or its folder) when that exists
+    and has one (with its ``current_floor``, so the run resumes on the floor it was saved on);
+    else the ``seed``; else none (a new building, reference floor = start floor).
+
+    Raises:
+        MapFileError: the chosen file cannot be read or is malformed.
+        ConfigError: the seed is malformed.
+    """
+    from multifloor_slam.pipeline.map_stage import building_yaml_path
+
+    if table_file:
+        path = Path(table_file).expanduser()
+        if path.exists():
+            return FloorTable.load(path, max_observations), f'floor_table_file {path}'
+    if building_file:
+        path = building_yaml_path(building_file)
+        if path.is_file():
+            table = _building_table(path, max_observations)
+            if table is not None:
+                return table, f'building_file {path}'
+    if seed:
+        return FloorTable.from_seed(seed, max_observations), 'floor_table_seed'
+    return None, 'new building'
+
+
 class FloorStage:
     """Barometer (+ temperature, + elevator state) -> floor, riding, altitude, rides, table."""
 
@@ -114,6 +177,7 @@ class FloorStage:
         self._riding: bool | None = None
         self.unit_guess = ''
         self.rides: list[RideEvent] = []
+        self._table_key = self._table_state()
 
     @property
     def table(self) -> FloorTable:
@@ -124,6 +188,20 @@ class FloorStage:
     def stats(self) -> dict[str, int]:
         """The estimator's counters."""
         return self.estimator.stats
+
+    def refusals(self) -> dict[str, int]:
+        """Counters of refused input (barometer samples, elevator states), for reporting."""
+        stats = self.stats
+        return {k: stats.get(k, 0) for k in (*REJECTION_KEYS, 'bad_elevator_state')}
+
+    def _table_state(self) -> tuple[Any, ...]:
+        """Cheap fingerprint of the table: changes whenever its saved form would."""
+        table = self.table
+        return (
+            table.current_floor,
+            table.reference_index,
+            tuple((f.index, f.label, f.elevation_m, tuple(f.observations)) for f in table),
+        )
 
     def initial(self) -> FloorOutput:
         """What is published at start, before any sample: the start floor, not riding."""
@@ -168,9 +246,12 @@ class FloorStage:
         floor = st.floor if st.floor != self._floor else None
         riding = st.riding if st.riding != self._riding else None
         self._floor, self._riding = st.floor, st.riding
-        table = None
         if st.event is not None:
             self.rides.append(st.event)
+        table = None
+        key = self._table_state()
+        if key != self._table_key:
+            self._table_key = key
             table = self.table.to_dict()
         return FloorOutput(st.t, st.altitude_m, floor, riding, st.event, table)
 
@@ -186,4 +267,4 @@ class FloorStage:
         return None
 
 
-__all__ = ['FloorOutput', 'FloorStage', 'FloorStageParams', 'floor_outputs']
+__all__ = ['FloorOutput', 'FloorStage', 'FloorStageParams', 'floor_outputs', 'start_table']

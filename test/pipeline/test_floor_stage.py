@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from numpy.typing import NDArray
 
-from multifloor_slam.errors import ConfigError
+from multifloor_slam.errors import ConfigError, MapFileError
 from multifloor_slam.floors.estimator import RideEvent, scale_height_m
 from multifloor_slam.floors.floor_table import FloorTable
 from multifloor_slam.floors.params import FloorEstimatorParams
@@ -27,6 +30,7 @@ from multifloor_slam.pipeline.floor_stage import (
     FloorStage,
     FloorStageParams,
     floor_outputs,
+    start_table,
 )
 from multifloor_slam.sim.pressure import (
     BarometerNoise,
@@ -278,7 +282,9 @@ def test_floor_outputs_order_and_unchanged_fields() -> None:
     ]
 
 
-def test_stage_reports_changes_only_and_the_table_after_each_ride(three_rides: Trace) -> None:
+def test_stage_reports_changes_only_and_the_table_whenever_it_changed(
+    three_rides: Trace,
+) -> None:
     stage = FloorStage()
     first = stage.initial()
     assert (first.floor, first.riding, first.event) == (0, False, None)
@@ -293,11 +299,18 @@ def test_stage_reports_changes_only_and_the_table_after_each_ride(three_rides: T
     assert outs[0].floor is None and outs[0].riding is None
     with_table = [o for o in outs if o.table is not None]
     with_event = [o for o in outs if o.event is not None]
-    assert with_table == with_event and len(with_table) == len(stage.rides) >= 3
-    for o in with_table:
-        assert o.event is not None
-        assert o.table['current_floor'] == o.event.to_floor
-        assert o.event.to_floor in [f['index'] for f in o.table['floors']]
+    assert len(with_event) == len(stage.rides) >= 3
+    # Every ride and every floor change carries the table, with the new floor as current.
+    for o in outs:
+        if o.event is not None or o.floor is not None:
+            assert o.table is not None
+            assert o.table['current_floor'] == o.floor
+            assert o.floor in [f['index'] for f in o.table['floors']]
+    # Refinements after a ride (the post-ride windows) are published too, each table new:
+    # what the map manager saves is always the estimator's table as it is now.
+    assert len(with_table) > len(with_event)
+    tables = [first.table] + [o.table for o in with_table]
+    assert all(a != b for a, b in itertools.pairwise(tables))
     assert with_table[-1].table == stage.table.to_dict()
     kinds = [[k for k, _ in floor_outputs(o)] for o in with_table]
     assert all(k[0] == 'floor_table' and k[-1] == 'altitude' for k in kinds)
@@ -347,3 +360,49 @@ def test_floor_stage_starts_by_the_rule() -> None:
         FloorStage(FloorStageParams(initial_floor=5, resume_floor=False), table=_table(2))
     with pytest.raises(ConfigError):
         FloorStage(table=_table(2), initial_floor=5)
+
+
+def test_start_table_rule(tmp_path: Path) -> None:
+    """floor_table_file if it exists, else the building's table, else the seed, else none."""
+    table_file = tmp_path / 'floors.yaml'
+    _table(current=1).save(table_file)
+    building = tmp_path / 'building'
+    building.mkdir()
+    data = {'format': 'x', 'floors': [], 'floor_table': _table(current=2).to_dict()}
+    (building / 'building.yaml').write_text(yaml.safe_dump(data))
+    seed = '0:0,1:4.0'
+
+    table, source = start_table(table_file, building, seed)
+    assert table is not None and table.current_floor == 1 and 'floor_table_file' in source
+    # The table file does not exist (yet): the building's table, with its floor.
+    for where in (building, building / 'building.yaml'):
+        table, source = start_table(tmp_path / 'none.yaml', where, seed)
+        assert table is not None and table.current_floor == 2 and 'building_file' in source
+        assert FloorStage(table=table).estimator.floor == 2  # resumes on the saved floor
+    # No building (or one without a table): the seed; nothing at all: no table.
+    table, source = start_table('', tmp_path / 'missing', seed)
+    assert table is not None and table.indices == [0, 1] and source == 'floor_table_seed'
+    (building / 'building.yaml').write_text(yaml.safe_dump({'floors': []}))
+    assert start_table(None, building, seed)[1] == 'floor_table_seed'
+    assert start_table(None, None, '') == (None, 'new building')
+
+
+def test_a_broken_building_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / 'building.yaml'
+    path.write_text('floors: [\n')
+    with pytest.raises(MapFileError, match=r'building\.yaml is not valid YAML'):
+        start_table(None, path)
+    path.write_text(yaml.safe_dump({'floor_table': {'floors': [{'index': 'x'}]}}))
+    with pytest.raises(MapFileError, match=r'building\.yaml.*floor table'):
+        start_table(None, path)
+
+
+def test_absurd_floor_indices_are_refused_from_configuration(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match='beyond'):
+        FloorStageParams(initial_floor=2**31 - 1)
+    with pytest.raises(ConfigError, match='beyond'):
+        FloorTable.from_seed('0:0,500:1500')
+    data = _table(current=None).to_dict()
+    data['current_floor'] = 2**31 - 1
+    with pytest.raises(MapFileError, match='beyond'):
+        FloorTable.from_dict(data)

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from multifloor_slam.floors.floor_table import FloorTable
+from multifloor_slam.io.building_files import load_building
 from multifloor_slam.io.records import (
     BoolRecord,
     ElevatorStateRecord,
@@ -20,6 +21,7 @@ from multifloor_slam.io.records import (
     ValueRecord,
 )
 from multifloor_slam.maps.mapper import BuildingMapper, MapperParams
+from multifloor_slam.maps.scan_geometry import se2_compose
 from multifloor_slam.pipeline.map_stage import MapStage, MapStageParams
 
 STEP = 0.125  # exact in binary: data times add up without rounding
@@ -226,7 +228,10 @@ def test_the_newest_floor_table_is_saved_in_building_yaml(tmp_path: Path) -> Non
     path = stage.save(tmp_path / 'out')
     assert path == tmp_path / 'out' / 'building.yaml'
     data = yaml.safe_load(path.read_text())
-    assert data['floor_table'] == second.to_dict()
+    saved = dict(data['floor_table'])
+    # The stage adds where the map was (floor 0, SLAM frame = floor frame); the table is kept.
+    assert saved.pop('map_resume') == {'floor': 0, 'slam_to_floor': [0.0, 0.0, 0.0]}
+    assert saved == second.to_dict()
     assert FloorTable.from_dict(data['floor_table']).label(1) == 'Lobby'
     # Without a table record, building.yaml has none.
     bare = make_stage()
@@ -242,3 +247,120 @@ def test_bad_poses_are_counted_not_used() -> None:
     stage.feed('pose', PoseRecord(1.0, math.inf, 0.0, 0.0))
     assert stage.counts['bad_poses'] == 2
     assert stage.event_time() == -math.inf  # a bad pose does not move the data clock
+
+
+# ---------------------------------------------------------------------------- absurd floors
+def test_an_absurd_floor_index_is_refused_and_counted() -> None:
+    stage = make_stage()
+    stage.feed('floor', FloorRecord(0.0, 0))
+    drive(stage, 0.0, 1.0)
+    stage.feed('floor', FloorRecord(0.0, 2**31 - 1))
+    stage.feed('floor', FloorRecord(0.0, -201))
+    drive(stage, 1.0, 2.0)
+    m = stage.mapper
+    assert stage.counts['floors_out_of_range'] == 2
+    assert stage.refusals()['floors_out_of_range'] == 2
+    assert m.current_floor == 0 and set(m.floors) == {0} and not m.in_elevator
+    assert m.stats['scans_integrated'] == round(2.0 / STEP)  # later scans still mapped
+    stage.feed('floor', FloorRecord(0.0, 200))  # the bound itself is a floor
+    assert m.current_floor == 200 and stage.counts['floors_out_of_range'] == 2
+
+
+# ---------------------------------------------------------------------------- resuming
+JUMP = (4.0, -3.0, 0.8)  # what the SLAM frame does during the ride
+
+
+def drive_jumped(stage: MapStage, t0: float, t1: float, x0: float, speed: float = 0.0) -> None:
+    """Like :func:`drive`, but the SLAM reports every pose through ``JUMP``."""
+    n = round((t1 - t0) / STEP)
+    for k in range(n):
+        t = t0 + k * STEP
+        x, y, yaw = se2_compose(JUMP, (x0 + speed * (t - t0), 0.0, 0.0))
+        stage.feed('pose', PoseRecord(t, x, y, yaw, 'map'))
+        stage.feed('scan', scan(t))
+
+
+def two_floor_table(current: int) -> dict[str, object]:
+    table = FloorTable(current_floor=current)
+    table.add(0, 0.0)
+    table.add(1, 4.0)
+    return table.to_dict()
+
+
+def occupied_agreement(a: MapStage, b: MapStage, floor: int) -> float:
+    """Share of occupied cells of either layer with an occupied cell of the other within 1 cell."""
+    pa = a.mapper.floors[floor].layer.occupied_points()
+    pb = b.mapper.floors[floor].layer.occupied_points()
+    from scipy.spatial import cKDTree
+
+    res = a.mapper.params.resolution
+    da, _ = cKDTree(pb).query(pa)
+    db, _ = cKDTree(pa).query(pb)
+    return float(((da <= 1.5 * res).sum() + (db <= 1.5 * res).sum()) / (len(pa) + len(pb)))
+
+
+def mapped_then_rode_to_floor_1() -> MapStage:
+    """Floor 0 mapped, a ride to floor 1 during which the SLAM jumped, floor 1 mapped a bit."""
+    stage = make_stage(icp_enabled=False)
+    stage.feed('floor_table', FloorTableRecord(0.0, two_floor_table(0)))
+    approach(stage)
+    stage.feed('floor', FloorRecord(0.0, 1))
+    stage.feed('floor_table', FloorTableRecord(0.0, two_floor_table(1)))
+    drive_jumped(stage, 100.0 + STEP, 110.0, CAR_X)
+    drive_jumped(stage, 110.0, 120.0, CAR_X, 0.5)
+    assert stage.mapper.current_floor == 1 and stage.mapper.stats['reanchors'] == 1
+    return stage
+
+
+def restarted(path: Path, strip_resume: bool = False) -> MapStage:
+    if strip_resume:
+        data = yaml.safe_load(path.read_text())
+        del data['floor_table']['map_resume']
+        path.write_text(yaml.safe_dump(data))
+    params = MapperParams(icp_enabled=False)
+    return MapStage(BuildingMapper.from_building(load_building(path, params), params))
+
+
+def test_the_saved_building_says_where_the_slam_frame_lies_on_the_current_floor(
+    tmp_path: Path,
+) -> None:
+    stage = mapped_then_rode_to_floor_1()
+    data = yaml.safe_load(stage.save(tmp_path / 'b').read_text())
+    resume = data['floor_table']['map_resume']
+    assert resume['floor'] == 1 and data['floor_table']['current_floor'] == 1
+    # The SLAM -> floor 1 transform undoes the jump: floor 1's frame is the car's frame.
+    undo = se2_compose(tuple(resume['slam_to_floor']), JUMP)  # type: ignore[arg-type]
+    assert undo == pytest.approx((0.0, 0.0, 0.0), abs=0.05)
+
+
+def test_a_restart_continues_the_floor_in_the_saved_slam_frame(tmp_path: Path) -> None:
+    live = mapped_then_rode_to_floor_1()
+    path = live.save(tmp_path / 'b')
+    again = restarted(path)
+    assert again.resume is not None and again.resume[0] == 1
+    assert again.mapper.current_floor == 1  # before anyone says so
+    again.feed('floor', FloorRecord(0.0, 1))  # the floor estimator, resumed on the same floor
+    old = restarted(tmp_path / 'b' / 'building.yaml', strip_resume=True)  # what it did before
+    old.feed('floor', FloorRecord(0.0, 1))
+    for stage in (live, again, old):
+        drive_jumped(stage, 130.0, 140.0, CAR_X + 5.0, -0.5)  # the SLAM kept running
+    assert set(again.mapper.floors) == set(live.mapper.floors) == {0, 1}
+    assert occupied_agreement(live, again, 1) > 0.99
+    assert occupied_agreement(live, old, 1) < 0.8  # the identity frame smears floor 1
+    again_l0 = again.mapper.floors[0].layer.logodds
+    np.testing.assert_array_equal(again_l0, live.mapper.floors[0].layer.logodds)
+
+
+def test_poses_wait_for_the_start_floor_and_another_floor_drops_the_saved_frame(
+    tmp_path: Path,
+) -> None:
+    path = mapped_then_rode_to_floor_1().save(tmp_path / 'b')
+    stage = restarted(path)
+    drive_jumped(stage, 130.0, 131.0, CAR_X + 5.0)  # before floor/current: poses wait
+    assert stage.mapper.stats['scans_in'] == 0 and stage.counts['scans_before_floor'] == 8
+    stage.feed('floor', FloorRecord(0.0, 0))  # the estimator starts elsewhere
+    assert stage.counts['resume_floor_differs'] == 1
+    drive(stage, 131.0, 132.0, 0.0)
+    assert stage.mapper.current_floor == 0
+    # The robot is on floor 0 in an unknown SLAM frame: identity, as for a new session.
+    assert stage.resume_entry() == {'floor': 0, 'slam_to_floor': [0.0, 0.0, 0.0]}
