@@ -5,7 +5,8 @@ reference to the latest message and counts the one it replaces as dropped. A wor
 the detector on whatever is newest when it becomes free, so inference time never turns into
 queueing delay, and the executor stays free to take new frames while the network runs. Image
 bytes are wrapped with ``np.frombuffer`` (no copy). Bad frames (unknown encodings, sizes that do
-not match the data, undecodable compressed bytes) are counted and logged at a low rate.
+not match the data, undecodable compressed bytes) are counted and logged per kind, each kind at
+most every ``log_period_s`` (:class:`~multifloor_slam.pipeline.bad_input.BadInputLog`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from multifloor_slam.nodes.common import (
     sensor_qos,
     spin_node,
 )
+from multifloor_slam.pipeline.bad_input import BadInputLog, reason_key
 from multifloor_slam.pipeline.elevator_stage import ElevatorOutput, ElevatorStage
 
 
@@ -113,7 +115,8 @@ class ElevatorDetectorNode(Node):
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._latest: tuple[Any, float] | None = None
-        self._last_error_log = 0.0
+        #: refused frames by kind, with per-kind throttled warnings
+        self.bad_input = BadInputLog(period_s=self.node_params.log_period_s)
         self._pub_state = self.create_publisher(String, 'elevator/state', LATCHED_QOS)
         self._pub_debug = (
             self.create_publisher(Image, 'elevator/debug_image', RELIABLE_QOS)
@@ -181,10 +184,10 @@ class ElevatorDetectorNode(Node):
             out = self.stage.on_image(rec)
             infer = time.monotonic() - t0
         except InputDataError as err:
-            self._count_error(str(err))
+            self._count_error(reason_key(str(err)), str(err))
             return
         except Exception as err:
-            self._count_error(f'{type(err).__name__}: {err}')
+            self._count_error(type(err).__name__, f'{type(err).__name__}: {err}')
             return
         self._publish(msg.header, rec.image, out)
         latency = time.monotonic() - received
@@ -205,16 +208,16 @@ class ElevatorDetectorNode(Node):
             img = draw_detections(bgr, out.detections, title)
             self._pub_debug.publish(bgr_image(img, header))
 
-    def _count_error(self, text: str) -> None:
+    def _count_error(self, reason: str, text: str) -> None:
         with self._lock:
             self.stats.errors += 1
-            n = self.stats.errors
-        now = time.monotonic()
-        if now - self._last_error_log > self.node_params.log_period_s:
-            self._last_error_log = now
-            self.get_logger().warning(f'bad camera frame ({n} so far): {text}')
+        line = self.bad_input.count(f'camera frame: {reason}', text[:200])
+        if line is not None:
+            self.get_logger().warning(line)
 
     def _log_stats(self) -> None:
+        for line in self.bad_input.pending():
+            self.get_logger().warning(line)
         with self._lock:
             s = DetectorStats(**vars(self.stats))
         if s.processed:

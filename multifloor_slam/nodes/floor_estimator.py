@@ -5,13 +5,24 @@ A transport shell around :class:`~multifloor_slam.pipeline.floor_stage.FloorStag
 ``barometer/temperature`` (Temperature) and ``elevator/state`` (String JSON). Publishes,
 latched so late joiners get the state: ``floor/current`` (Int32), ``floor/altitude`` (Float64, m
 relative to the reference floor), ``floor/riding`` (Bool), ``floor/table`` (String, JSON of the
-learned table); and ``floor/event`` (String, one JSON line per ride). The floor table is saved
-atomically after every ride and on shutdown, and reloaded at start, so a restarted node
-continues the same building on the same floor.
+learned table, republished whenever it changes, the current floor included); and
+``floor/event`` (String, one JSON line per ride).
+
+Where the table comes from at start (:func:`~multifloor_slam.pipeline.floor_stage.start_table`):
+``floor_table_file`` when that file exists, else the table saved in ``building_file`` (the
+building the map manager saves, a building.yaml or its folder), else ``floor_table_seed``. The
+node saves its table to ``floor_table_file`` (when set) after every ride and on shutdown; the map
+manager saves the latched ``floor/table`` inside building.yaml. Either way a restarted node
+continues the same building on the floor it was on.
+
+Bad input (a NaN or absurd pressure, a garbled ``elevator/state``, stamps going backwards) is
+counted and logged per kind (:class:`~multifloor_slam.pipeline.bad_input.BadInputLog`), never
+fatal.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +35,6 @@ from multifloor_slam.errors import InputDataError, MultifloorError
 from multifloor_slam.floors.estimator import FloorEstimator
 from multifloor_slam.floors.floor_table import FloorTable
 from multifloor_slam.floors.params import PARAM_DESCRIPTIONS, FloorEstimatorParams
-from multifloor_slam.floors.pressure_filter import REJECTION_KEYS
 from multifloor_slam.io import ros_adapter
 from multifloor_slam.io.ros_messages import FLOOR_OUTPUT_TYPES, floor_output_msg
 from multifloor_slam.nodes.common import (
@@ -32,19 +42,19 @@ from multifloor_slam.nodes.common import (
     RELIABLE_QOS,
     SENSOR_QOS,
     declare_dataclass,
+    declare_parameter,
     sensor_qos,
     spin_node,
 )
+from multifloor_slam.pipeline.bad_input import BadInputLog, reason_key
 from multifloor_slam.pipeline.floor_stage import (
     FloorOutput,
     FloorStage,
     FloorStageParams,
     floor_outputs,
+    start_table,
 )
 
-#: Seconds between two warnings about rejected samples.
-_STATS_LOG_PERIOD_S = 30.0
-_REJECTION_KEYS = (*REJECTION_KEYS, 'bad_elevator_state')
 #: Topic per floor-stage output kind.
 OUTPUT_TOPICS = {
     'floor_table': 'floor/table',
@@ -54,13 +64,11 @@ OUTPUT_TOPICS = {
 }
 
 
-def load_floor_table(path: Path | None, seed: str, max_observations: int) -> FloorTable | None:
-    """The table to start from: the file when it exists, else the seed, else None."""
-    if path is not None and path.exists():
-        return FloorTable.load(path, max_observations)
-    if seed:
-        return FloorTable.from_seed(seed, max_observations)
-    return None
+def load_floor_table(
+    path: Path | None, seed: str, max_observations: int, building_file: str = ''
+) -> FloorTable | None:
+    """The table to start from (:func:`~multifloor_slam.pipeline.floor_stage.start_table`)."""
+    return start_table(path, building_file, seed, max_observations)[0]
 
 
 class FloorEstimatorNode(Node):
@@ -72,13 +80,21 @@ class FloorEstimatorNode(Node):
         stage_params = declare_dataclass(self, FloorStageParams)
 
         def declare(name: str, default: Any, description: str) -> Any:
-            desc = ParameterDescriptor(description=description)
-            return self.declare_parameter(name, default, desc).value
+            return declare_parameter(
+                self, name, default, ParameterDescriptor(description=description)
+            )
 
         table_file = declare(
             'floor_table_file',
             '',
-            'floor table YAML: loaded at start when it exists, saved after every ride',
+            'floor table YAML: loaded at start when it exists (wins over building_file), '
+            'saved after every ride and on shutdown',
+        )
+        building_file = declare(
+            'building_file',
+            '',
+            'a saved building (building.yaml or its folder): its floor table and last floor '
+            'are the start when floor_table_file does not exist',
         )
         seed = declare(
             'floor_table_seed',
@@ -86,11 +102,14 @@ class FloorEstimatorNode(Node):
             'known floors "index:elevation_m[:label],..." used when no table file exists',
         )
         self._table_path = Path(table_file).expanduser() if table_file else None
-        table = load_floor_table(self._table_path, seed, est_params.table_max_observations)
+        table, source = start_table(
+            self._table_path, building_file, seed, est_params.table_max_observations
+        )
         if table is not None:
-            self.get_logger().info(f'floor table: {[f.label for f in table]}')
+            self.get_logger().info(f'floor table from {source}: {[f.label for f in table]}')
         self.stage = FloorStage(stage_params, est_params, table)
-        self._logged_rejections: dict[str, int] = {}
+        #: refused input by kind, with per-kind throttled warnings
+        self.bad_input = BadInputLog()
         self.bad_messages = 0
 
         self._pubs: dict[str, Any] = {
@@ -122,44 +141,66 @@ class FloorEstimatorNode(Node):
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
 
+    def _bad(self, kind: str, detail: str = '') -> None:
+        """Count one refused message of ``kind`` and warn when that kind's throttle allows."""
+        self.bad_messages += 1
+        line = self.bad_input.count(kind, detail)
+        if line is not None:
+            self.get_logger().warning(line)
+
+    def _guarded(self, topic: str, handle: Callable[[], None]) -> None:
+        """Run one message's handling; a message that cannot be used is counted, never fatal."""
+        try:
+            handle()
+        except (InputDataError, ValueError, TypeError, OverflowError) as err:
+            self._bad(f'{topic}: {reason_key(str(err))}', str(err)[:200])
+        except Exception as err:  # a bug must not stop the floor estimate: counted and logged
+            self._bad(f'{topic}: {type(err).__name__}', f'{type(err).__name__}: {err}'[:200])
+
     def _on_temperature(self, msg: Temperature) -> None:
-        self.stage.on_temperature(ros_adapter.temperature_record(msg, self._now()))
+        self._guarded(
+            'barometer/temperature',
+            lambda: self.stage.on_temperature(ros_adapter.temperature_record(msg, self._now())),
+        )
 
     def _on_elevator(self, msg: String) -> None:
-        try:
-            rec = ros_adapter.elevator_state_record(msg, self._now())
-        except InputDataError as err:
-            self.bad_messages += 1
-            self.get_logger().warning(
-                f'elevator/state: {err} ({self.bad_messages} bad messages so far)',
-                throttle_duration_sec=_STATS_LOG_PERIOD_S,
-            )
-            return
-        self.stage.on_elevator_state(rec)
+        self._guarded(
+            'elevator/state',
+            lambda: self.stage.on_elevator_state(
+                ros_adapter.elevator_state_record(msg, self._now())
+            ),
+        )
+        self._log_rejections()
 
     def _on_pressure(self, msg: FluidPressure) -> None:
         self.samples_received += 1
+        self._guarded('barometer/pressure', lambda: self._pressure(msg))
+        self._log_rejections()
+
+    def _pressure(self, msg: FluidPressure) -> None:
         out = self.stage.on_pressure(ros_adapter.pressure_record(msg, self._now()))
         self._publish(out)
         if out.event is not None:
             self._pub_event.publish(String(data=out.event.to_json()))
             self.get_logger().info(f'ride: {out.event.to_json()}')
             self._save()
-        self._log_rejections()
 
     def _publish(self, out: FloorOutput) -> None:
         for kind, rec in floor_outputs(out):
             self._pubs[kind].publish(floor_output_msg(rec))
 
     def _log_rejections(self) -> None:
-        stats = self.stage.stats
-        rejected = {k: stats[k] for k in _REJECTION_KEYS if stats.get(k)}
-        if rejected and rejected != self._logged_rejections:
-            self.get_logger().warning(
-                f'rejected barometer samples so far: {rejected}',
-                throttle_duration_sec=_STATS_LOG_PERIOD_S,
-            )
-            self._logged_rejections = rejected
+        """Samples the stage refused (by reason) since the last look: per-kind warnings."""
+        refused = self.stage.refusals()
+        counters = {
+            (f'elevator/state: {k}' if k == 'bad_elevator_state' else f'barometer sample: {k}'): v
+            for k, v in refused.items()
+        }
+        logger = self.get_logger()
+        for line in self.bad_input.observe(counters):
+            logger.warning(line)
+        for line in self.bad_input.pending():
+            logger.warning(line)
 
     def _save(self) -> None:
         if self._table_path is None:
@@ -171,6 +212,8 @@ class FloorEstimatorNode(Node):
 
     def close(self) -> None:
         """Save the floor table (called by spin_node and the test fixtures on shutdown)."""
+        for line in self.bad_input.pending(force=True):
+            self.get_logger().warning(line)
         self._save()
 
 

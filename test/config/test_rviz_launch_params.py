@@ -95,7 +95,7 @@ def test_every_rviz_topic_is_published_with_the_type_and_qos_rviz_expects(
         (
             'floor_estimator',
             (FloorEstimatorParams, FloorStageParams),
-            {'floor_table_file': '', 'floor_table_seed': ''},
+            {'floor_table_file': '', 'floor_table_seed': '', 'building_file': ''},
         ),
         ('elevator_detector', (DetectorParams, StateParams, NodeParams), {}),
     ],
@@ -111,7 +111,8 @@ def test_params_file_lists_every_parameter_of_each_node_with_its_default(
     assert set(section) == set(defaults)
     for name, value in section.items():
         assert value == defaults[name], name
-        assert type(value) is type(defaults[name]), name  # ROS parameters are strictly typed
+        # Typed as in the code (the nodes accept 1 for 1.0; the file is the reference).
+        assert type(value) is type(defaults[name]), name
 
 
 def test_every_node_parameter_has_a_description() -> None:

@@ -143,3 +143,37 @@ def test_config_file_sets_every_parameter_to_its_default(executor) -> None:
     builtin = set(bare._parameters)
     bare.destroy_node()
     assert set(listed) == set(node._parameters) - builtin
+
+
+def test_node_resumes_from_the_saved_building_unless_a_table_file_exists(
+    executor, spin, tmp_path: Path
+) -> None:
+    """building_file: the table and last floor the map manager saved; floor_table_file wins."""
+    import yaml
+
+    from multifloor_slam.floors.floor_table import FloorTable
+
+    saved = FloorTable(current_floor=2)
+    for index, z in ((0, 0.0), (1, 3.4), (2, 8.0)):
+        saved.add(index, z)
+    building = tmp_path / 'building'
+    building.mkdir()
+    doc = {'format': 'multifloor_slam/building 2', 'floors': [], 'floor_table': saved.to_dict()}
+    (building / 'building.yaml').write_text(yaml.safe_dump(doc))
+
+    node = _start_node(executor, building_file=str(building))
+    probe = _Probe(executor)
+    assert node.estimator.floor == 2 and node.stage.table.indices == [0, 1, 2]
+    assert spin(executor, lambda: probe.floors[-1:] == [2], 10.0), probe.floors  # latched
+    executor.remove_node(node)
+    node.destroy_node()
+
+    table_file = tmp_path / 'floors.yaml'
+    other = FloorTable(current_floor=1)
+    other.add(0, 0.0)
+    other.add(1, 3.4)
+    other.save(table_file)
+    node = _start_node(
+        executor, building_file=str(building / 'building.yaml'), floor_table_file=str(table_file)
+    )
+    assert node.estimator.floor == 1 and node.stage.table.indices == [0, 1]

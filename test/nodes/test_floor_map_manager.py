@@ -19,6 +19,7 @@ from std_msgs.msg import Bool, Float64, Int32, String
 from std_srvs.srv import Trigger
 from visualization_msgs.msg import MarkerArray
 
+from multifloor_slam.io.building_files import load_building
 from multifloor_slam.nodes.common import LATCHED_QOS, SENSOR_QOS, sensor_qos
 from multifloor_slam.nodes.floor_map_manager import EVENT_QOS, FloorMapManagerNode
 
@@ -172,7 +173,8 @@ def test_tour_over_dds_gives_three_layers_then_save_restart_reload(
     result = future.result()
     assert result.success, result.message
     assert Path(result.message) == out / 'building.yaml'
-    assert (out / 'L2.pgm').is_file() and (out / 'building.building.yaml').is_file()
+    assert (out / 'L2.yaml').is_file()  # the Nav2 map of each floor
+    assert sorted(load_building(out / 'building.yaml').floors) == [0, 1, 2]
     saved = {i: fl.layer.logodds.copy() for i, fl in mapper.floors.items()}
 
     # Restart: a new node continues the same building and publishes it to a late joiner.
