@@ -28,7 +28,7 @@ OTHER = 'other bad input'
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _PARENS = re.compile(r'\([^()]*\)|\[[^\[\]]*\]')
-_NUMBER = re.compile(r'[-+]?(?:\d+\.?\d*(?:e[-+]?\d+)?|\.\d+|nan|inf)\b', re.IGNORECASE)
+_NUMBER = re.compile(r'[-+]?\d+(?:\.\d*)?(?:e[-+]?\d+)?|[-+]?\b(?:nan|inf)\b', re.IGNORECASE)
 
 
 def reason_key(text: str, limit: int = 60) -> str:
@@ -41,8 +41,7 @@ def reason_key(text: str, limit: int = 60) -> str:
     >>> reason_key('scan with 0 beams')
     'scan with # beams'
     """
-    head = text.split(': ', 1)[0]
-    head = _PARENS.sub('', _QUOTED.sub('', head))
+    head = _PARENS.sub('', _QUOTED.sub('', text)).split(': ', 1)[0]
     head = _NUMBER.sub('#', head)
     head = ' '.join(head.split())
     return head[:limit] or 'unreadable'

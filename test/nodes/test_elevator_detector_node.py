@@ -185,6 +185,9 @@ def test_node_counts_bad_raw_images_and_keeps_running(
         h.publish(_image_msg(np.ascontiguousarray(img), 5.0, enc), 5.0)
         assert spin(executor, lambda n=n: len(h.states) > n, 10.0), enc
     assert node.stats.errors == 3
+    # Each reason is a kind of its own (its own throttle and count), not one shared counter.
+    assert sorted(node.bad_input.totals.values()) == [1, 1, 1], node.bad_input.totals
+    assert all(kind.startswith('camera frame: ') for kind in node.bad_input.totals)
 
 
 def test_node_drops_frames_instead_of_queueing_when_camera_is_faster(
