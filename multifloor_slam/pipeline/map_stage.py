@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from multifloor_slam.floors.floor_table import MAX_FLOOR_INDEX
+from multifloor_slam.errors import MapFileError
+from multifloor_slam.floors.floor_table import MAX_FLOOR_INDEX, FloorTable
 from multifloor_slam.io.building_files import save_building
 from multifloor_slam.io.records import (
     BoolRecord,
@@ -117,6 +118,7 @@ class MapStage:
             'floors_out_of_range': 0,
             'scans_without_range_max': 0,
             'resume_floor_differs': 0,
+            'bad_floor_tables': 0,
         }
         #: (floor, SLAM -> floor) of the building this mapper continues, if it says so
         self.resume = _resume_entry(mapper.floor_table)
@@ -238,7 +240,16 @@ class MapStage:
         self.mapper.set_elevator_state(t, rec.state, rec.confidence)
 
     def on_floor_table(self, rec: FloorTableRecord) -> None:
-        """``floor/table``: kept to be saved with the building."""
+        """``floor/table``: kept to be saved with the building, if it is a readable table.
+
+        A malformed one is refused and counted (``bad_floor_tables``): saved, it would stop the
+        floor estimator from starting on this building.
+        """
+        try:
+            FloorTable.from_dict(rec.table)
+        except MapFileError:
+            self.counts['bad_floor_tables'] += 1
+            return
         self.mapper.floor_table = rec.table
 
     def feed(self, kind: str, rec: Record) -> None:
@@ -264,7 +275,8 @@ class MapStage:
     # ---- output --------------------------------------------------------------------------------
     def refusals(self) -> dict[str, int]:
         """Counters of refused or unusual input (the stage's and the mapper's), for reporting."""
-        counts = {k: self.counts[k] for k in ('bad_poses', 'floors_out_of_range')}
+        refused = ('bad_poses', 'floors_out_of_range', 'bad_floor_tables')
+        counts = {k: self.counts[k] for k in refused}
         words = _MAPPER_REFUSAL_WORDS
         counts.update(
             {f'mapper {k}': v for k, v in self.mapper.stats.items() if any(w in k for w in words)}

@@ -108,7 +108,8 @@ def test_map_manager_counts_and_logs_every_kind_of_bad_input_and_keeps_mapping(
     poses = source.create_publisher(PoseWithCovarianceStamped, 'pose', sensor_qos(50))
     floor = source.create_publisher(Int32, 'floor/current', LATCHED_QOS)
     state = source.create_publisher(String, 'elevator/state', EVENT_QOS)
-    _wait_subscribed(executor, spin, scans, poses, floor, state)
+    table = source.create_publisher(String, 'floor/table', LATCHED_QOS)
+    _wait_subscribed(executor, spin, scans, poses, floor, state, table)
     received = node.received
 
     def send(pub: Any, msg: Any, kind: str) -> None:
@@ -132,6 +133,7 @@ def test_map_manager_counts_and_logs_every_kind_of_bad_input_and_keeps_mapping(
     send(floor, Int32(data=2**31 - 1), 'floor')
     send(state, String(data='{not json'), 'elevator_state')
     send(state, String(data='{"state": "inside", "confidence": 7}'), 'elevator_state')
+    send(table, String(data='{"floors": [{"index": "L9"}]}'), 'floor_table')  # would be saved
     send(poses, _pose(10.3, x=math.nan), 'pose')
     send(poses, _pose(10.31, x=1e7), 'pose')  # 10 000 km away: the mapper refuses it
     assert spin(executor, lambda: node.bad_input.totals.get('map stage: bad_poses') == 1, 5.0)
@@ -145,6 +147,7 @@ def test_map_manager_counts_and_logs_every_kind_of_bad_input_and_keeps_mapping(
     assert totals['elevator/state: elevator state is not valid JSON'] == 1
     assert totals['elevator/state: elevator state confidence # is outside'] == 1
     assert spin(executor, lambda: totals.get('map stage: floors_out_of_range') == 1, 5.0), totals
+    assert totals['map stage: bad_floor_tables'] == 1 and node.mapper.floor_table is None
     assert node.stage.counts['scans_without_range_max'] == 2
     # One line per kind, each saying how many of that kind so far: no kind hides another.
     for kind in totals:

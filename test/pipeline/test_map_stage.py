@@ -364,3 +364,13 @@ def test_poses_wait_for_the_start_floor_and_another_floor_drops_the_saved_frame(
     assert stage.mapper.current_floor == 0
     # The robot is on floor 0 in an unknown SLAM frame: identity, as for a new session.
     assert stage.resume_entry() == {'floor': 0, 'slam_to_floor': [0.0, 0.0, 0.0]}
+
+
+def test_a_malformed_floor_table_is_refused_and_the_last_good_one_kept(tmp_path: Path) -> None:
+    stage = make_stage()
+    good = two_floor_table(1)
+    stage.feed('floor_table', FloorTableRecord(0.0, good))
+    stage.feed('floor_table', FloorTableRecord(0.0, {'floors': [{'index': 'L9'}]}))
+    stage.feed('floor_table', FloorTableRecord(0.0, {'floors': [], 'current_floor': 2**31 - 1}))
+    assert stage.counts['bad_floor_tables'] == 2 and stage.refusals()['bad_floor_tables'] == 2
+    assert stage.mapper.floor_table == good
