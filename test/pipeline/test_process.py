@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,14 @@ OPTIONS = ProcessOptions(progress=False)
 
 
 def copy_bag(
-    src: Path, dst: Path, keep: Callable[[str], bool] = lambda _: True, pressure_scale: float = 1.0
+    src: Path,
+    dst: Path,
+    keep: Callable[[str], bool] = lambda _: True,
+    pressure_scale: float = 1.0,
+    scan_range_max: float | None = None,
 ) -> Path:
-    """Copy a bag topic by topic: skip topics, or rewrite the barometer in another unit."""
+    """Copy a bag topic by topic: skip topics, rewrite the barometer in another unit, or give
+    every scan another ``range_max``."""
     with Reader(src) as reader, BagWriter(dst) as writer:
         conns = [c for c in reader.connections if keep(c.topic)]
         for c in conns:
@@ -47,6 +53,10 @@ def copy_bag(
             if conn.msgtype == 'sensor_msgs/msg/FluidPressure' and pressure_scale != 1.0:
                 msg = writer.typestore.deserialize_cdr(raw, conn.msgtype)
                 msg.fluid_pressure *= pressure_scale
+                writer.write(conn.topic, t_ns, msg)
+            elif conn.msgtype == 'sensor_msgs/msg/LaserScan' and scan_range_max is not None:
+                msg = writer.typestore.deserialize_cdr(raw, conn.msgtype)
+                msg.range_max = scan_range_max
                 writer.write(conn.topic, t_ns, msg)
             else:
                 writer.write_raw(conn.topic, t_ns, raw)
@@ -203,3 +213,18 @@ def test_a_bag_without_scans_names_the_flag(sim: SimResult, tmp_path: Path) -> N
     options = ProcessOptions(topics={'scan': 'front/scan'}, progress=False)
     with pytest.raises(BagError, match='--scan-topic'):
         process_bag(sim.bag_path, tmp_path / 'out2', options)
+
+
+@pytest.mark.parametrize('range_max', [math.inf, math.nan])
+def test_scans_with_unbounded_range_max_are_mapped_not_fatal(
+    sim: SimResult, processed: ProcessReport, tmp_path: Path, range_max: float
+) -> None:
+    """``pointcloud_to_laserscan`` publishes range_max = +inf by default (once an IndexError)."""
+    bag = copy_bag(sim.bag_path, tmp_path / 'inf', scan_range_max=range_max)
+    rep = process_bag(bag, tmp_path / 'out', OPTIONS)
+    assert [f['label'] for f in rep.floors] == [f['label'] for f in processed.floors]
+    for got, want in zip(rep.floors, processed.floors, strict=True):
+        # The simulated laser's no-return beams now clear up to max_free_range_m, not 12 m:
+        # the same walls, within a few per cent.
+        assert got['occupied_cells'] == pytest.approx(want['occupied_cells'], rel=0.05)
+    assert rep.map_stats['scans_integrated'] == processed.map_stats['scans_integrated']
