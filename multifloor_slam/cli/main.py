@@ -22,6 +22,7 @@ import sys
 from collections.abc import Sequence
 
 from multifloor_slam import __version__
+from multifloor_slam.cli._output import silence_stdout
 from multifloor_slam.errors import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -75,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except BrokenPipeError:  # `multifloor-slam detect DIR | head`: the reader left, not an error
-        _silence_stdout()
+        silence_stdout()
         return 0
     except (MultifloorError, OSError) as err:
         print(error_line(args.command, err), file=sys.stderr)
@@ -102,18 +103,6 @@ def error_line(command: str, err: BaseException) -> str:
     first, *rest = [line.rstrip() for line in text.strip().splitlines()] or ['']
     detail = ['  ' + line if line[:1] not in (' ', '\t') else line for line in rest if line]
     return '\n'.join([f'multifloor-slam {command}: error: {first}', *detail])
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's exit flush does not fail again."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass
 
 
 if __name__ == '__main__':

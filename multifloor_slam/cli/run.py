@@ -26,12 +26,12 @@ import importlib.util
 import inspect
 import json
 import logging
-import os
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
+from multifloor_slam.cli._output import silence_stdout
 from multifloor_slam.errors import ConfigError
 
 COMMAND = 'run'
@@ -277,9 +277,4 @@ def _flush_stdout() -> None:
     try:
         sys.stdout.flush()
     except OSError:
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            os.close(devnull)
-        except (OSError, ValueError):
-            pass
+        silence_stdout()
