@@ -54,10 +54,73 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=('auto', 'Pa', 'hPa', 'kPa'),
         help="unit of the pressure column or topic ('auto': from the first plausible sample)",
     )
+    parser.add_argument(
+        '--time-unit',
+        default='auto',
+        choices=('auto', *TIME_UNITS),
+        help="unit of a numeric CSV time column ('auto': from its size and sample interval; "
+        'ISO 8601 text is always read)',
+    )
 
 
-def read_csv(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """(t, pressure, temperature or None) from a CSV log; unparsable cells become NaN."""
+#: Time units of a numeric ``t`` column, to seconds.
+TIME_UNITS: dict[str, float] = {'s': 1.0, 'ms': 1e-3, 'us': 1e-6, 'ns': 1e-9}
+
+
+def _number(cell: str) -> float:
+    """A CSV cell as a float; a decimal comma (``101325,5``) is read as a point."""
+    text = cell.strip()
+    if text.count(',') == 1 and '.' not in text:
+        text = text.replace(',', '.')
+    return float(text)
+
+
+def _iso_seconds(cell: str) -> float:
+    """An ISO 8601 date-time as POSIX seconds (naive stamps are read as UTC)."""
+    from datetime import datetime, timezone
+
+    stamp = datetime.fromisoformat(cell.strip())
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=timezone.utc)  # datetime.UTC is 3.11+
+    return stamp.timestamp()
+
+
+def time_unit_of(values: np.ndarray) -> str | None:
+    """The unit of a numeric time column from its magnitude and its sample interval.
+
+    Epoch stamps tell their unit by size (seconds about 1.7e9, ms 1.7e12, us 1.7e15, ns
+    1.7e18); relative stamps by the median interval, read as a barometer rate of 1/60-1000 Hz.
+    None when no reading gives a plausible rate.
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size < 2:
+        return 's'
+    steps = np.abs(np.diff(finite))
+    steps = steps[steps > 0]
+    dt = float(np.median(steps)) if steps.size else 0.0
+    big = float(np.median(np.abs(finite)))
+    for unit, lo in (('ns', 1e17), ('us', 1e14), ('ms', 1e11), ('s', 1e8)):
+        if big >= lo:
+            return unit if dt * TIME_UNITS[unit] <= 600.0 else None
+    if steps.size == 0:
+        return 's'
+    for unit, factor in TIME_UNITS.items():
+        if 1e-3 <= dt * factor <= 60.0:
+            return unit
+    return None
+
+
+def read_csv(
+    path: Path, time_unit: str = 'auto', info: dict[str, Any] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(t in s, pressure, temperature or None) from a CSV log; unparsable cells become NaN.
+
+    Time stamps may be seconds, ms, us or ns (``time_unit``, or ``auto`` from their size and
+    interval) or ISO 8601 text; decimal commas are read; rows are sorted by time (the count
+    of rows that were out of order goes to ``info['reordered']``, the unit to
+    ``info['time_unit']``). A time column that cannot be read is refused with a line saying
+    what was found.
+    """
     try:
         with path.open(newline='', encoding='utf-8-sig') as fh:
             sample = fh.read(4096)
@@ -82,18 +145,52 @@ def read_csv(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         name: header.index(name) for name in ('t', 'pressure', 'temperature') if name in header
     }
 
-    def column(name: str) -> np.ndarray:
+    def cells(name: str) -> list[str]:
         i = cols[name]
+        return [row[i] if i < len(row) else '' for row in rows]
+
+    def column(name: str, parse: Any = _number) -> np.ndarray:
         out = np.full(len(rows), math.nan)
-        for k, row in enumerate(rows):
-            with contextlib.suppress(IndexError, ValueError):
-                out[k] = float(row[i])
+        for k, cell in enumerate(cells(name)):
+            with contextlib.suppress(ValueError, OverflowError, OSError):
+                out[k] = parse(cell)
         return out
 
     if not rows:
         raise InputDataError(f'{path}: no data rows after the header')
+    info = {} if info is None else info
+    t = column('t')
+    if not np.isfinite(t).any():
+        text = next((c.strip() for c in cells('t') if c.strip()), '')
+        try:
+            _iso_seconds(text)
+        except ValueError:
+            raise InputDataError(
+                f'{path}: the "t" column holds no time stamp (found {text[:40]!r}); give '
+                'seconds, ms, us or ns as numbers, or ISO 8601 date-times'
+            ) from None
+        t = column('t', _iso_seconds)
+        info['time_unit'] = 'iso'
+    else:
+        unit = time_unit if time_unit != 'auto' else time_unit_of(t)
+        if unit is None:
+            finite = t[np.isfinite(t)]
+            dt = float(np.median(np.abs(np.diff(finite)))) if finite.size > 1 else 0.0
+            raise InputDataError(
+                f'{path}: cannot tell the unit of the "t" column (median interval {dt:g}, '
+                f'values {finite[0]:g} .. {finite[-1]:g}); say it with --time-unit s, ms, us or ns'
+            )
+        t = t * TIME_UNITS[unit]
+        info['time_unit'] = unit
+    pressure = column('pressure')
     temperature = column('temperature') if 'temperature' in cols else None
-    return column('t'), column('pressure'), temperature
+    order = np.argsort(np.where(np.isfinite(t), t, np.inf), kind='stable')
+    reordered = int(np.count_nonzero(order != np.arange(order.size)))
+    info['reordered'] = reordered
+    if reordered:
+        t, pressure = t[order], pressure[order]
+        temperature = None if temperature is None else temperature[order]
+    return t, pressure, temperature
 
 
 def bag_records(path: Path, topic: str | None, coverage: list[Any] | None = None) -> list[Record]:
@@ -126,9 +223,11 @@ def bag_records(path: Path, topic: str | None, coverage: list[Any] | None = None
     return records
 
 
-def csv_records(path: Path) -> list[Record]:
-    """Pressure records (temperature carried in each) from a CSV log."""
-    t, p, temperature = read_csv(path)
+def csv_records(
+    path: Path, time_unit: str = 'auto', info: dict[str, Any] | None = None
+) -> list[Record]:
+    """Pressure records (temperature carried in each) from a CSV log (see :func:`read_csv`)."""
+    t, p, temperature = read_csv(path, time_unit, info)
     temps: list[float | None] = (
         [None] * t.size if temperature is None else [float(v) for v in temperature]
     )
@@ -202,8 +301,15 @@ def run(args: argparse.Namespace) -> int:
     params = FloorEstimatorParams()
     table = _load_table(args.table, params.table_max_observations) if args.table else None
     coverage: list[Any] = []
+    csv_info: dict[str, Any] = {}
     if path.is_file() and path.suffix.lower() in _CSV_SUFFIXES:
-        records = csv_records(path)
+        records = csv_records(path, getattr(args, 'time_unit', 'auto'), csv_info)
+        if csv_info.get('reordered'):
+            print(
+                f'multifloor-slam floors: warning: {csv_info["reordered"]} rows were out of '
+                'time order; the log was sorted by time',
+                file=sys.stderr,
+            )
     else:
         records = bag_records(path, args.topic, coverage)
     # A log starts where the table's elevations start (the reference floor), unless told.
@@ -236,6 +342,16 @@ def run(args: argparse.Namespace) -> int:
         ],
         'rejected': {k: v for k, v in stage.stats.items() if k in REJECTION_KEYS},
     }
+    if csv_info:
+        summary['time_unit'] = csv_info['time_unit']
+        summary['reordered_rows'] = csv_info['reordered']
+    rejected = {k: v for k, v in summary['rejected'].items() if v and k != 'gaps'}
+    if rejected:
+        print(
+            f'multifloor-slam floors: warning: {sum(rejected.values())} of {len(records)} '
+            f'samples rejected ({", ".join(f"{k} {v}" for k, v in rejected.items())})',
+            file=sys.stderr,
+        )
     partial = bool(coverage) and not coverage[0].complete
     if coverage:
         summary['bag_used'] = coverage[0].to_dict()
@@ -251,4 +367,14 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-__all__ = ['COMMAND', 'HELP', 'add_arguments', 'bag_records', 'csv_records', 'read_csv', 'run']
+__all__ = [
+    'COMMAND',
+    'HELP',
+    'TIME_UNITS',
+    'add_arguments',
+    'bag_records',
+    'csv_records',
+    'read_csv',
+    'run',
+    'time_unit_of',
+]

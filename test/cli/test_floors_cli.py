@@ -216,7 +216,7 @@ def test_floors_refuses_a_log_with_nothing_usable(tmp_path: Path) -> None:
     nan_t = tmp_path / 'nan_stamps.csv'
     nan_t.write_text('t,pressure\nnan,101325\nx,101325\n')
     line = cli('floors', nan_t).one_line_error('floors')
-    assert 'nothing usable: all 2 pressure samples were rejected (bad_stamp 2)' in line
+    assert 'the "t" column holds no time stamp' in line
     nan_p = tmp_path / 'nan_pressure.csv'
     nan_p.write_text('t,pressure\n' + ''.join(f'{k * 0.1:.1f},nan\n' for k in range(50)))
     assert 'not_finite 50' in cli('floors', nan_p).one_line_error('floors')
@@ -260,3 +260,69 @@ def test_floors_checks_its_table_paths_before_reading(tmp_path: Path) -> None:
     assert '--save-table' in line and 'is a folder' in line
     line = cli('floors', log, '--table', a_file).one_line_error('floors')
     assert f'--table {a_file}' in line
+
+
+def _iso(t: float) -> str:
+    from datetime import datetime, timedelta
+
+    return (datetime(2024, 5, 1, 12, 0, 0) + timedelta(seconds=t)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ('name', 'fmt'),
+    [
+        ('ms', lambda t, p: f'{t * 1e3:.1f},{p:.2f}'),
+        ('ns_epoch', lambda t, p: f'{int((t + 1.7e9) * 1e9)},{p:.2f}'),
+        ('iso', lambda t, p: f'{_iso(t)},{p:.2f}'),
+        ('comma', lambda t, p: f'{t:.3f};{p:.2f}'.replace('.', ',')),
+    ],
+)
+def test_floors_reads_ms_ns_iso_stamps_and_decimal_commas(tmp_path: Path, name: str, fmt) -> None:
+    sc = _scenario()
+    log = tmp_path / f'{name}.csv'
+    sep = ';' if name == 'comma' else ','
+    log.write_text(
+        f't{sep}pressure\n'
+        + '\n'.join(fmt(t, p) for t, p in zip(sc.t, sc.pressure_pa, strict=True))
+        + '\n'
+    )
+    res = cli('floors', log)
+    assert res.rc == 0, res.err
+    lines = [json.loads(x) for x in res.out.splitlines()]
+    rides = [r for r in lines[:-1] if r['source'] == 'ride']
+    assert [(r['from_label'], r['to_label']) for r in rides] == [
+        ('L0', 'L2'),
+        ('L2', 'B1'),
+        ('B1', 'L3'),
+        ('L3', 'L0'),
+    ]
+    assert lines[-1]['time_unit'] == {'ms': 'ms', 'ns_epoch': 'ns', 'iso': 'iso'}.get(name, 's')
+
+
+def test_floors_sorts_shuffled_rows_and_says_so(tmp_path: Path) -> None:
+    sc = _scenario()
+    rows = [f'{t:.4f},{p:.3f}' for t, p in zip(sc.t, sc.pressure_pa, strict=True)]
+    order = np.random.default_rng(3).permutation(len(rows))
+    for name, lines_in in (('reversed', rows[::-1]), ('shuffled', [rows[i] for i in order])):
+        log = tmp_path / f'{name}.csv'
+        log.write_text('t,pressure\n' + '\n'.join(lines_in) + '\n')
+        res = cli('floors', log)
+        assert res.rc == 0, res.err
+        lines = [json.loads(x) for x in res.out.splitlines()]
+        _check_rides(lines)
+        assert lines[-1]['reordered_rows'] > 0
+        assert 'out of time order' in res.err
+
+
+def test_floors_refuses_unreadable_stamps_in_one_line(tmp_path: Path) -> None:
+    text = tmp_path / 'text.csv'
+    text.write_text('t,pressure\nmonday,101325\ntuesday,101325\n')
+    line = cli('floors', text).one_line_error('floors')
+    assert "'monday'" in line and 'ISO 8601' in line
+    odd = tmp_path / 'odd.csv'
+    odd.write_text('t,pressure\n' + ''.join(f'{k * 1e9:.0f},101325\n' for k in range(1, 20)))
+    line = cli('floors', odd).one_line_error('floors')
+    assert 'unit of the "t" column' in line and '--time-unit' in line
+    nan_cols = tmp_path / 'nan_cols.csv'
+    nan_cols.write_text('t,pressure\n' + ''.join(f'{k},nan\n' for k in range(30)))
+    assert 'not_finite 30' in cli('floors', nan_cols).one_line_error('floors')
