@@ -342,6 +342,21 @@ def run(args: argparse.Namespace) -> int:
         ],
         'rejected': {k: v for k, v in stage.stats.items() if k in REJECTION_KEYS},
     }
+    est = stage.estimator
+    if stage.stats.get('unknown_floor'):
+        # After a sensor gap that could hide a ride the floor was unknown (published as
+        # riding, so nothing was mapped) until the next ride or a re-identification.
+        summary['floor_unknown'] = {
+            'periods': stage.stats['unknown_floor'],
+            'seconds': round(est.unknown_s, 1),
+            'at_end': est.unknown,
+        }
+        print(
+            f'multifloor-slam floors: warning: the floor was unknown after '
+            f'{stage.stats["unknown_floor"]} sensor gap(s) that could hide a ride '
+            f'({est.unknown_s:.0f} s in all{", still at the end" if est.unknown else ""})',
+            file=sys.stderr,
+        )
     if csv_info:
         summary['time_unit'] = csv_info['time_unit']
         summary['reordered_rows'] = csv_info['reordered']

@@ -65,6 +65,7 @@ class FloorState:
     riding: bool
     confidence: float
     event: RideEvent | None = None
+    unknown: bool = False  # after a long sensor gap: the floor is not known (riding is True)
 
 
 @dataclass
@@ -119,6 +120,10 @@ class FloorEstimator:
         self._last_decision: _Decision | None = None
         self._elevator: tuple[float, str, float] | None = None
         self._t_saw_car = -math.inf
+        #: Floors the robot may be on after a long sensor gap (empty: the floor is known).
+        self._unknown: list[int] = []
+        self._t_unknown = -math.inf
+        self.unknown_s = 0.0
         self._counts: dict[str, int] = {
             'rides': 0,
             'new_floors': 0,
@@ -127,6 +132,7 @@ class FloorEstimator:
             'gap_rides': 0,
             'corrections': 0,
             'bad_elevator_state': 0,
+            'unknown_floor': 0,
         }
 
     # ---------------------------------------------------------------- public API
@@ -144,6 +150,11 @@ class FloorEstimator:
     def floor(self) -> int:
         """Current floor index."""
         return self._floor
+
+    @property
+    def unknown(self) -> bool:
+        """The floor is unknown (a long sensor gap may have hidden a ride)."""
+        return bool(self._unknown)
 
     @property
     def noise_pa(self) -> float:
@@ -216,14 +227,19 @@ class FloorEstimator:
         anchor = self._detector.anchor
         if self._level is not None and anchor is not None:
             z += scale_height_m(self._temperature) * math.log(anchor / self._level)
+        unknown = bool(self._unknown)
+        if unknown and t > self._t_unknown:
+            self.unknown_s += t - self._t_unknown
+            self._t_unknown = t
         return FloorState(
             t=float(t),
             floor=self._floor,
             label=self._table.label(self._floor),
             altitude_m=z,
-            riding=self._detector.riding,
-            confidence=self._confidence,
+            riding=self._detector.riding or unknown,
+            confidence=0.0 if unknown else self._confidence,
             event=event,
+            unknown=unknown,
         )
 
     def _classify(
@@ -398,6 +414,24 @@ class FloorEstimator:
             cur = last.from_floor
             self._counts['rides'] -= 1
             self._floor = cur
+        if self._unknown and step.gap_s <= 0.0:
+            resolved = self._resolve_unknown(step, saw_car, no_elev)
+            if resolved is None:
+                return None
+            cur = self._floor = resolved
+        elif step.gap_s >= self._p.unknown_gap_s:
+            candidates, unseen = self._gap_candidates(cur, step)
+            if len(candidates) + unseen > 1:
+                # A ride may hide in the drift the gap allows: unknown until the next ride
+                # (or a re-identification) says which floor; nothing is mapped meanwhile.
+                self._unknown = candidates or [cur]
+                self._t_unknown = self._t
+                self._counts['unknown_floor'] += 1
+                self._detector.ride_ended(step.t_stop)
+                return None
+            self._unknown = []
+            if candidates and candidates[0] != cur:
+                return self._gap_ride(step, cur, candidates[0])
         kind, to, conf, dz = self._classify(cur, step, saw_car, no_elev)
         if kind == 'small':
             self._counts['small_steps'] += 1
@@ -415,6 +449,57 @@ class FloorEstimator:
         if step.gap_s > 0.0:
             self._counts['gap_rides'] += 1
         return self._apply(step, cur, kind, to, conf, dz, 'gap' if step.gap_s > 0.0 else 'ride')
+
+    def _gap_candidates(self, cur: int, step: Step) -> tuple[list[int], bool]:
+        """Known floors that fit the level after a gap, and whether an unseen one could.
+
+        A floor fits when its elevation is within the drift the gap allows (plus the snap
+        tolerance); an unseen floor could when that window holds room away from every known
+        floor.
+        """
+        p = self._p
+        table = self._table
+        height = scale_height_m(self._temperature)
+        z = table.elevation(cur) + height * math.log(step.p_before / step.p_after)
+        bound_pa = p.max_drift_pa_per_h * step.gap_s / 3600.0 + 4.0 * step.sigma_pa
+        half = height * bound_pa / step.p_after + p.snap_tolerance_min_m
+        near = [f.index for f in table if abs(f.elevation_m - z) <= half]
+        z_cur = table.elevation(cur)
+        for k in range(int(2 * half / 0.25) + 1):
+            zz = z - half + 0.25 * k
+            if abs(zz - z_cur) < p.min_step_m:
+                continue
+            if all(abs(f.elevation_m - zz) >= p.new_floor_min_separation_m for f in table):
+                return near, True
+        return near, False
+
+    def _gap_ride(self, step: Step, cur: int, to: int) -> RideEvent | None:
+        """A gap whose level fits one other known floor only: re-identified there."""
+        height = scale_height_m(self._temperature)
+        dz = height * math.log(step.p_before / step.p_after)
+        self._counts['rides'] += 1
+        self._counts['gap_rides'] += 1
+        return self._apply(step, cur, 'snap', to, 0.5, dz, 'gap')
+
+    def _resolve_unknown(self, step: Step, saw_car: float, no_elev: float) -> int | None:
+        """A ride while the floor is unknown: the start floor that makes it land on the table.
+
+        Returns the start floor to decide the ride from, or None when the step is no ride (the
+        floor stays unknown). When the candidates disagree, the one whose landing fits the
+        table best is taken and the floor is known again.
+        """
+        best: tuple[float, int] | None = None
+        for c in self._unknown:
+            kind, to, _conf, dz = self._classify(c, step, saw_car, no_elev)
+            if kind == 'small':
+                return None
+            if kind == 'snap':
+                r = abs(self._table.elevation(c) + dz - self._table.elevation(to))
+                if best is None or r < best[0]:
+                    best = (r, c)
+        start = best[1] if best is not None else self._unknown[0]
+        self._unknown = []
+        return start
 
     def _refine(self, refined: Step) -> RideEvent | None:
         """Re-decide a ride on a longer post-ride window; learn the table from the final one.

@@ -49,6 +49,7 @@ PARAM_DESCRIPTIONS: dict[str, str] = {
     'table_max_observations': 'elevation observations kept per floor (running median)',
     'table_update_min_confidence': 'rides at least this confident refine the floor table',
     'max_drift_pa_per_h': 'largest weather drift (Pa/h); bounds what a sensor gap may explain',
+    'unknown_gap_s': 'after a sensor gap this long (s) the floor is unknown unless one floor fits',
     'elevator_state_timeout_s': 'an elevator state older than this (s) is ignored',
     'elevator_step_factor': 'min step and start threshold factor when the camera saw the car',
     'no_elevator_step_factor': 'min step factor when the camera says there is no elevator',
@@ -109,6 +110,7 @@ class FloorEstimatorParams:
     table_max_observations: int = 20
     table_update_min_confidence: float = 0.6
     max_drift_pa_per_h: float = 250.0
+    unknown_gap_s: float = 10.0
     # elevator state from the camera
     elevator_state_timeout_s: float = 30.0
     elevator_step_factor: float = 0.8

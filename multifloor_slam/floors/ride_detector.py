@@ -275,7 +275,8 @@ class RideDetector:
         return (h[-1][0] - h[0][0]) / (len(h) - 1)
 
     def _check_stop(self, t: float, level: Level) -> Step | None:
-        if t - self._t_start > self._p.max_ride_s:
+        # Time in motion, not counting a sensor gap (a long gap is judged as a gap step).
+        if t - max(self._t_start, self._t_min_window) > self._p.max_ride_s:
             self._close(t)
             self._anchor = level.pressure_pa
             return None

@@ -264,3 +264,31 @@ def test_estimate_floors_checks_its_inputs() -> None:
         estimate_floors([0.0, 1.0], [101325.0])
     with pytest.raises(ConfigError):
         FloorEstimator(FloorEstimatorParams(), FloorTable.from_seed('0:0,1:3'), initial_floor=5)
+
+
+def test_a_long_gap_that_may_hide_a_ride_makes_the_floor_unknown_until_the_next_ride() -> None:
+    """10 min of silence hides a 1-storey ride (inside the drift bound): unknown, not L0."""
+    building = Building.from_storeys([3.3, 3.4])
+    noise = BarometerNoise(10.0, 0.5, drift_pa_per_h=100.0)
+    sc = simulate_rides(
+        building,
+        [0, 1, 0, 2],
+        [60.0, 400.0, 900.0, 60.0],
+        ElevatorKinematics(1.5),
+        noise,
+        np.random.default_rng(4),
+    )
+    # The ride 1 -> 0 happens during a 10-minute silence.
+    ride = sc.rides[1]
+    keep = (sc.t < ride.t_start - 300.0) | (sc.t > ride.t_stop + 300.0)
+    trace, _events, table = estimate_floors(sc.t[keep], sc.pressure_pa[keep])
+    t = trace.t
+    after_gap = (t > ride.t_stop + 330.0) & (t < sc.rides[2].t_start)
+    assert trace.stats['unknown_floor'] == 1
+    assert trace.riding[after_gap].all()  # nothing is mapped while the floor is unknown
+    assert (trace.confidence[after_gap] == 0.0).all()
+    # The next ride (0 -> 2, 6.7 m) re-identifies the floor from the table.
+    top = table.nearest(6.7)
+    assert top is not None and trace.floor[-1] == top.index
+    assert not trace.riding[-1]
+    assert abs(table.elevation(trace.floor[-1]) - 6.7) < 0.8
