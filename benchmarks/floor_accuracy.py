@@ -96,7 +96,8 @@ class _Trace:
     t: np.ndarray
     p: np.ndarray
     temperature: np.ndarray | None
-    stops: list[tuple[float, float, int, int, bool]]  # t_start, t_stop, from, to, exit
+    # t_start, t_stop, from, to, exit (the robot leaves), again (it stays in for the next ride)
+    stops: list[tuple[float, float, int, int, bool, bool]]
     start_floor: int
     elevations: dict[int, float]
     cond: dict
@@ -135,7 +136,7 @@ def _rides_traces(seed: int, n: int) -> list[_Trace]:
             ' +basement' * (building.n_basements > 0)
         )
         cond['trip'] = 'direct'
-        stops = [(r.t_start, r.t_stop, r.from_floor, r.to_floor, True) for r in sc.rides]
+        stops = [(r.t_start, r.t_stop, r.from_floor, r.to_floor, True, False) for r in sc.rides]
         elev = {f: building.z(f) for f in building.floors}
         out.append(_Trace(sc.t, sc.pressure_pa, temperature, stops, 0, elev, cond))
     return out
@@ -153,7 +154,9 @@ def _physics_traces(seed: int, n: int) -> list[_Trace]:
         ]
         c['building'] = (' + '.join(kind) or 'regular') + (' +basement' * (c['basements'] > 0))
         c['phone'] = False
-        stops = [(s.t_start, s.t_stop, s.from_floor, s.to_floor, s.exit) for s in tr.stops]
+        stops = [
+            (s.t_start, s.t_stop, s.from_floor, s.to_floor, s.exit, s.again) for s in tr.stops
+        ]
         elev = {f: tr.building.z(f) for f in tr.building.floors}
         out.append(_Trace(tr.t, tr.pressure_pa, None, stops, tr.start_floor, elev, c))
     return out
@@ -169,26 +172,26 @@ def score_trace(tr: _Trace, params: FloorEstimatorParams) -> tuple[list[dict], d
     trace, _events, _table = estimate_floors(tr.t, tr.p, tr.temperature, params=params)
     cpu = time.perf_counter() - t0
     t_end = float(tr.t[-1]) + 1e-6
-    # trips: consecutive stops up to and including an exit
+    # trips: consecutive stops up to and including an exit (where the robot leaves the car);
+    # a stop where the robot stays in to ride the same car on is no exit, so such a trip is
+    # judged where the robot finally leaves the car
     trips: list[tuple[float, float, int, int, int]] = []  # start, stop, from, to, n_stops
     first = None
     n_stops = 0
     last_seg_start = 0.0
     segs: list[float] = []
+    again: list[bool] = []
+    stayed = False
     for s in tr.stops:
         first = first or s
         n_stops += 1
         last_seg_start = s[0]
+        stayed = stayed or s[5]
         if s[4]:
             trips.append((first[0], s[1], first[2], s[3], n_stops))
             segs.append(last_seg_start)
-            first, n_stops = None, 0
-    starts = [tr.stops[0][0]] if tr.stops else []
-    # "the same car again": the next trip leaves within 12 s of this one's stop
-    again = [
-        i + 1 < len(trips) and trips[i + 1][0] - trips[i][1] < 12.0 for i in range(len(trips))
-    ]
-    del starts
+            again.append(stayed)
+            first, n_stops, stayed = None, 0, False
     pairs = [(int(trace.floor[0]), tr.start_floor)]
     rows = []
     for i, (ts, tp, fr, to, ns) in enumerate(trips):

@@ -121,6 +121,7 @@ class CarStop:
     from_floor: int
     to_floor: int
     exit: bool  # the robot leaves the car here (the trip ends)
+    again: bool = False  # the robot stayed in here and rode the same car on (not an exit)
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,11 @@ def generate_trace(
             if f != dest:
                 hold(float(rng.uniform(3.0, 12.0)), b.z(cur))
         again = i + 1 < trips and rng.random() < 0.2
-        if again:  # the robot stays in and rides the same car again
+        if again:  # the robot stays in and rides the same car again: this stop is no exit
+            last = stops[-1]
+            stops[-1] = CarStop(
+                last.t_start, last.t_stop, last.from_floor, last.to_floor, False, True
+            )
             hold(float(rng.uniform(4.0, 10.0)), b.z(cur))
         else:
             hold(float(rng.uniform(*park_s)), b.z(cur))
