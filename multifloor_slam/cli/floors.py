@@ -197,7 +197,7 @@ def bag_records(path: Path, topic: str | None, coverage: list[Any] | None = None
     """Pressure (and temperature, when the bag has one such topic) records from a bag.
 
     Without ``topic``, the bag's only FluidPressure topic is used. ``coverage``, when given,
-    receives the read's :class:`~multifloor_slam.io.bag_reader.Coverage` (how much of the
+    receives the read's :class:`~multifloor_slam.io.bag_stats.Coverage` (how much of the
     bag was used).
     """
     from multifloor_slam.io.bag_reader import BagReader

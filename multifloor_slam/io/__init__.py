@@ -6,7 +6,8 @@ rosbags), ``ros_messages`` (records and layers -> rclpy messages, for the nodes)
 building files (``building_files``, ``atomic_file``).
 """
 
-from multifloor_slam.io.bag_reader import BagReader, ReadStats, read_bag
+from multifloor_slam.io.bag_reader import BagReader, read_bag
+from multifloor_slam.io.bag_stats import ReadStats
 from multifloor_slam.io.bag_writer import BagWriter, kilted_typestore
 from multifloor_slam.io.records import (
     BoolRecord,

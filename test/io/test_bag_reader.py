@@ -199,7 +199,7 @@ def test_corrupt_messages_are_skipped_and_counted(tmp_path: Path) -> None:
             else:
                 w.write('barometer/pressure', t_ns, _pressure(w, 100 + 0.1 * k, 1e5 + k))
     with BagReader(path) as bag:
-        recs = list(bag.pressure())
+        recs = list(bag.iter_kind('pressure'))
         assert bag.stats.corrupt == 5
     assert len(recs) == 45
     assert [r.pressure_pa for r in recs[:4]] == [1e5, 1e5 + 1, 1e5 + 2, 1e5 + 4]
@@ -218,7 +218,7 @@ def test_out_of_order_stamps_are_sorted_or_skipped_and_zero_stamps_use_log_time(
             log_t = 10.0 + 0.1 * k + 0.05
             w.write('barometer/pressure', round(log_t * 1e9), _pressure(w, st, 1000.0 + k))
     with BagReader(path, reorder_window_s=0.5) as bag:
-        recs = list(bag.pressure('/barometer/pressure'))
+        recs = list(bag.iter_kind('pressure', '/barometer/pressure'))
         stats = bag.stats
     t = [r.t for r in recs]
     assert t == sorted(t)
@@ -301,7 +301,7 @@ def test_unknown_message_types_are_listed_and_refused(tmp_path: Path) -> None:
     with BagReader(path) as bag:
         assert bag.topics == {'/barometer/pressure': 'acme_msgs/msg/Gauge'}
         with pytest.raises(BagError, match='acme_msgs/msg/Gauge'):
-            list(bag.pressure())
+            list(bag.iter_kind('pressure'))
         raw = list(bag.raw_messages())
         assert len(raw) == 5
 

@@ -181,7 +181,9 @@ def traj_xy_map(offsets: list, seg: int, traj: object, i: int) -> tuple[float, f
 
 def test_pressure_steps_match_floor_elevations(sim: SimResult, truth: dict) -> None:
     with BagReader(sim.bag_path) as bag:
-        t, p = bag.pressure_arrays()
+        recs = list(bag.iter_kind('pressure'))
+    t = np.array([r.t for r in recs])
+    p = np.array([r.pressure_pa for r in recs])
     elev = {f['index']: f['elevation'] for f in truth['floors']}
     for ride in truth['rides']:
         before = np.median(p[(t > ride['t_start'] - 4) & (t < ride['t_start'])])
