@@ -33,6 +33,7 @@ class Episode:
     floor_change_t: float | None = None
     riding_end_t: float | None = None
     inside_end_t: float | None = None
+    dep_stand_t: float | None = None  # a stamp inside the departure stand (for odometry)
 
 
 @dataclass(frozen=True)
@@ -41,19 +42,37 @@ class Arrival:
 
     episode: Episode
     slam_pose: Pose  # the robot standing in the car after the ride (SLAM frame)
+    t: float | None = None  # a stamp inside that stand (for odometry)
 
-    def anchor(self, car_xy: tuple[float, float], anchor_yaw: str) -> Pose:
+    @property
+    def dep_t(self) -> float:
+        """A stamp inside the departure stand (its middle when known)."""
+        ep = self.episode
+        return ep.dep_stand_t if ep.dep_stand_t is not None else ep.dep_t
+
+    def anchor(
+        self, car_xy: tuple[float, float], anchor_yaw: str, odom_turn: float | None = None
+    ) -> Pose:
         """The SLAM -> arrival floor transform that puts the robot in the car at ``car_xy``.
 
-        Its heading is the departure heading (``anchor_yaw='departure'``) or that plus the SLAM's
-        own heading change during the ride (``'slam'``). Needs the departure poses.
+        Its heading is the departure heading plus ``odom_turn`` (the robot's own turn between
+        the departure and the arrival stands, from odometry, continuous through the ride) when
+        given; else the departure heading (``anchor_yaw='departure'``, or ``'odom'`` without
+        odometry) or that plus the SLAM's own heading change during the ride (``'slam'``).
+        Needs the departure poses.
         """
         dep_floor, dep_slam = self.episode.dep_floor_pose, self.episode.dep_slam_pose
         assert dep_floor is not None and dep_slam is not None
         yaw = dep_floor[2]
-        if anchor_yaw != 'departure':
+        if odom_turn is not None:
+            yaw = wrap_angle(yaw + odom_turn)
+        elif anchor_yaw == 'slam':
             yaw = wrap_angle(yaw + wrap_angle(self.slam_pose[2] - dep_slam[2]))
         return se2_compose((car_xy[0], car_xy[1], yaw), se2_inverse(self.slam_pose))
+
+
+def _mid(span: tuple[float, float] | None) -> float | None:
+    return None if span is None else 0.5 * (span[0] + span[1])
 
 
 class EpisodeTracker:
@@ -158,6 +177,7 @@ class EpisodeTracker:
         arr_slam = self._rest_pose(t_arr, t)
         if arr_slam is None:
             return None  # the robot still stands in the car (or no pose yet): keep waiting
+        arr_t = _mid(self.poses.stand_span)
         self.episode = None
         if ep.dep_transform is not None:
             # The car position: the median pose while the robot stood still from the departure on.
@@ -165,7 +185,8 @@ class EpisodeTracker:
             if dep is not None:
                 ep.dep_slam_pose = dep
                 ep.dep_floor_pose = se2_compose(ep.dep_transform, dep)
-        return Arrival(ep, arr_slam)
+                ep.dep_stand_t = _mid(self.poses.stand_span)
+        return Arrival(ep, arr_slam, arr_t)
 
     def _rest_pose(self, t_from: float, t_now: float) -> Pose | None:
         """The SLAM pose of the robot standing in the car after the ride, once it moves off.

@@ -61,6 +61,7 @@ from multifloor_slam.maps.scan_geometry import (
     scan_in_frame,
     se2_compose,
     transform_points,
+    wrap_angle,
 )
 from multifloor_slam.maps.scan_queue import ScanQueue
 from multifloor_slam.maps.slam_grid import paste_slam_grid
@@ -81,10 +82,16 @@ STAT_KEYS = (
     'scans_clipped_layer',
     'poses_bad',
     'poses_out_of_extent',
+    'odom_in',
+    'odom_bad',
     'rides',
     'reanchors',
+    'anchors_odom_yaw',
     'icp_accepted',
     'icp_rejected',
+    'revisit_attempts',
+    'revisit_fragments',
+    'scans_into_fragments',
     'slam_maps_in',
     'slam_maps_used',
     'slam_maps_bad',
@@ -120,6 +127,10 @@ class BuildingMapper:
         # No beam is longer than a layer's diagonal: it could not end in the layer.
         self._max_beam_m = math.sqrt(2.0) * params.max_layer_size_m + 1.0
         self._icp = params.icp_params()
+        self._reg = params.registration_params()
+        #: (floor, layer) of revisits that never verified: kept apart, never merged
+        self.fragments: list[tuple[int, OccupancyLayer]] = []
+        self._fragment: OccupancyLayer | None = None  # where this visit's scans go, if one
         self._floors: dict[int, FloorLayer] = {}
         self._links: list[ElevatorLink] = []
         self._poses = PoseBuffer(
@@ -128,6 +139,8 @@ class BuildingMapper:
         self._episodes = EpisodeTracker(
             self._poses, params.floor_settle_s, params.arrival_timeout_s, params.stand_limits()
         )
+        # Odometry (its own frame): only its heading changes are used, across rides.
+        self._odom = PoseBuffer(params.pose_max_gap_s, params.pose_max_age_s, params.pose_buffer_s)
         self._waiting: ScanQueue[LaserScan] = ScanQueue(max_len=1000)
         self._floor = params.initial_floor
         self._revisit: Revisit | None = None
@@ -232,6 +245,27 @@ class BuildingMapper:
         newest = self._poses.newest
         if self._waiting and newest is not None:
             self._release_waiting(newest)
+
+    def add_odom(self, t: float, x: float, y: float, yaw: float) -> None:
+        """An odometry pose (odometry frame): continuous through rides, unlike the SLAM pose.
+
+        Only its heading change between the robot's stands before and after a ride is used
+        (``anchor_yaw='odom'``). A non-finite one is counted (``odom_bad``) and not used.
+        """
+        if not all(math.isfinite(v) for v in (t, x, y, yaw)):
+            self._stats['odom_bad'] += 1
+            return
+        self._stats['odom_in'] += 1
+        self._odom.add(float(t), (float(x), float(y), float(yaw)))
+
+    def _odom_turn(self, t0: float, t1: float | None) -> float | None:
+        """The robot's turn from ``t0`` to ``t1`` by odometry; None unless it covers both."""
+        if t1 is None or self.params.anchor_yaw != 'odom':
+            return None
+        a, b = self._odom.at(t0), self._odom.at(t1)
+        if a is None or b is None:
+            return None
+        return wrap_angle(b[2] - a[2])
 
     def add_altitude(self, t: float, altitude_m: float) -> None:
         """Relative altitude (``floor/altitude``): averaged into the current floor's elevation."""
@@ -392,18 +426,26 @@ class BuildingMapper:
         laser = se2_compose(pose, (p.laser_x, p.laser_y, p.laser_yaw))
         held = scan_in_frame(scan, laser, p.max_free_range_m or None, self._max_beam_m)
         if self._revisit is not None:
-            self._revisit.scans.append(held)
-            if len(self._revisit.scans) >= p.icp_scans:
-                self._finish_revisit()
+            rv = self._revisit
+            rv.scans.append(held)
+            n = len(rv.scans)
+            if not p.revisit_global:
+                if n >= p.icp_scans:
+                    self._finish_revisit()
+            elif n >= max(p.icp_scans, 2 * rv.tried_at) or n >= p.revisit_max_pending_scans:
+                self._try_revisit(final=n >= p.revisit_max_pending_scans)
             return True
+        if self._fragment is not None:
+            self._stats['scans_into_fragments'] += 1
+            return self._integrate(held, self._fragment)
         return self._integrate(held)
 
-    def _integrate(self, scan: SlamScan) -> bool:
-        """Into the current floor's layer; False when the layer refused it (counted)."""
+    def _integrate(self, scan: SlamScan, into: OccupancyLayer | None = None) -> bool:
+        """Into the current floor's layer (or ``into``); False when it refused it (counted)."""
         assert self._transform is not None
         o = transform_points(np.asarray([scan.origin]), self._transform)[0]
         pts = transform_points(scan.free_xy, self._transform)
-        layer = self._floor_layer(self._floor).layer
+        layer = into if into is not None else self._floor_layer(self._floor).layer
         placed = layer.integrate((o[0], o[1]), pts, scan.hit, scan.full_circle)
         if placed != 'ok':
             self._stats[_SCAN_PLACEMENT[placed]] += 1
@@ -452,6 +494,7 @@ class BuildingMapper:
         ep, arr_slam = arrival.episode, arrival.slam_pose
         self._stats['rides'] += 1
         self._car_xy = (arr_slam[0], arr_slam[1])
+        self._fragment = None
         if ep.dep_floor_pose is None or ep.dep_slam_pose is None:
             # No departure pose: nothing to anchor to. A new floor starts in the SLAM frame.
             self._transform = (0.0, 0.0, 0.0) if self._floor not in self._floors else None
@@ -462,7 +505,10 @@ class BuildingMapper:
         car = arrival_car_xy(link, ep.from_floor, (dx, dy), self._floor)
         link.observe(ep.from_floor, (dx, dy))
         link.rides += 1
-        anchor = arrival.anchor(car, p.anchor_yaw)
+        turn = self._odom_turn(arrival.dep_t, arrival.t)
+        if turn is not None:
+            self._stats['anchors_odom_yaw'] += 1
+        anchor = arrival.anchor(car, p.anchor_yaw, turn)
         self._stats['reanchors'] += 1
         self._skip_visit = False
         existing = self._floors.get(self._floor)
@@ -474,10 +520,64 @@ class BuildingMapper:
             self._transform = anchor
             link.observe(self._floor, car)
 
+    def _try_revisit(self, final: bool) -> None:
+        """Register the pending revisit globally and merge it when verified.
+
+        Not verified: it stays pending (given up when ``final``).
+        """
+        rv = self._revisit
+        assert rv is not None
+        self._stats['revisit_attempts'] += 1
+        result = rv.register(self._floor_layer(rv.floor).layer, self._icp, self._reg)
+        self.last_alignment = result
+        if result is not None and result.accepted:
+            self._revisit = None
+            self._stats['icp_accepted'] += 1
+            self._merge_revisit(rv, se2_compose(result.correction, rv.anchor))
+        elif final:
+            self._revisit = None
+            self._give_up(rv)
+
+    def _merge_revisit(self, rv: Revisit, transform: Pose) -> None:
+        self._transform = transform
+        if rv.link is not None and rv.arrival_slam is not None:
+            car = se2_compose(transform, rv.arrival_slam)
+            rv.link.observe(rv.floor, (car[0], car[1]))
+        for scan in rv.scans:
+            self._integrate(scan)
+
+    def _give_up(self, rv: Revisit) -> None:
+        """A revisit that never verified: a fragment of its own, or ``icp_reject``'s rule."""
+        self._stats['icp_rejected'] += 1
+        self._transform = rv.anchor  # tracked (for the next ride), never trusted for the floor
+        reject = self.params.icp_reject
+        if reject == 'anchor':
+            for scan in rv.scans:
+                self._integrate(scan)
+            return
+        if reject == 'skip':
+            self._skip_visit = True
+            self._stats['scans_skipped_visit'] += len(rv.scans)
+            return
+        layer = OccupancyLayer(self._layer_params)
+        self.fragments.append((rv.floor, layer))
+        self._stats['revisit_fragments'] += 1
+        self._fragment = layer
+        self._stats['scans_into_fragments'] += len(rv.scans)
+        for scan in rv.scans:
+            self._integrate(scan, layer)
+
     def _finish_revisit(self, use_icp: bool = True) -> None:
         """Decide the pending revisit's transform (ICP unless ``use_icp`` is False), merge it."""
         rv = self._revisit
         assert rv is not None
+        if self.params.revisit_global and use_icp and rv.scans:
+            if len(rv.scans) > rv.tried_at:
+                self._try_revisit(final=True)
+            if self._revisit is not None:
+                self._revisit = None
+                self._give_up(rv)
+            return
         self._revisit = None
         result = None
         if use_icp and rv.scans:

@@ -14,6 +14,7 @@ from multifloor_slam.errors import ConfigError
 from multifloor_slam.maps.alignment import IcpParams
 from multifloor_slam.maps.occupancy_layer import LayerParams
 from multifloor_slam.maps.pose_buffer import StandLimits
+from multifloor_slam.maps.registration import RegistrationParams
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,25 @@ class MapperParams:
             far from where it stood in the car: scans from inside the car see its walls.
         initial_floor: floor index assumed until ``floor/current`` says otherwise.
         default_floor_height_m: elevation per floor index when no altitude was measured.
-        anchor_yaw: 'departure' (the robot keeps its heading in the car) or 'slam' (trust the
-            SLAM's heading change during the ride).
+        anchor_yaw: heading on arrival after a ride: 'odom' (the departure heading plus the
+            robot's own turn between its stands before and after the ride, from odometry,
+            which is continuous through the ride while the SLAM pose jumps; 'departure' where
+            no odometry covers both stands), 'departure' (the robot keeps its heading in the
+            car) or 'slam' (trust the SLAM's heading change during the ride).
         link_cluster_m: departures closer than this to a link's car position use that link.
         icp_enabled: align floor revisits to the existing layer.
         icp_scans: scans held back and aligned at the start of a revisit.
-        icp_reject: 'anchor' (merge with the anchor-only transform) or 'skip' (drop the visit).
+        icp_reject: what becomes of a revisit that never verifies: 'fragment' (its scans form a
+            separate fragment layer, ``mapper.fragments``, never merged into the floor),
+            'anchor' (merge with the anchor-only transform) or 'skip' (drop the visit).
+        revisit_global: register revisits globally (heading search, correlative matching, ICP,
+            verification; the revisit waits in a pending sub-map until verified, retried each
+            time its held scans double); false: ICP from the anchor once, after icp_scans.
+        revisit_search_radius_m: translations searched about the anchor (m).
+        revisit_max_free_conflict: a registration is refused when more than this share (0..1)
+            of the revisit's hits lands on cells the floor saw free, away from its walls.
+        revisit_max_pending_scans: a revisit not verified after this many scans is given up
+            (``icp_reject``).
         icp_coarse_corr_m: ICP correspondence distance of the first, coarse stage (m): how far
             the elevator anchor may be off for the revisit to still be pulled in.
         icp_fine_corr_m: ICP correspondence distance of the fine stage (m); points of the revisit
@@ -115,11 +129,15 @@ class MapperParams:
     car_exit_m: float = 1.2
     initial_floor: int = 0
     default_floor_height_m: float = 3.0
-    anchor_yaw: str = 'departure'
+    anchor_yaw: str = 'odom'
     link_cluster_m: float = 1.5
     icp_enabled: bool = True
     icp_scans: int = 10
     icp_reject: str = 'anchor'
+    revisit_global: bool = False
+    revisit_search_radius_m: float = 3.0
+    revisit_max_free_conflict: float = 0.05
+    revisit_max_pending_scans: int = 160
     icp_coarse_corr_m: float = 0.6
     icp_fine_corr_m: float = 0.15
     icp_iterations: int = 40
@@ -145,10 +163,20 @@ class MapperParams:
         self.icp_params()
         if self.map_source not in ('scan', 'slam_map'):
             raise ConfigError(f"map_source must be 'scan' or 'slam_map', not {self.map_source!r}")
-        if self.anchor_yaw not in ('departure', 'slam'):
-            raise ConfigError(f"anchor_yaw must be 'departure' or 'slam', not {self.anchor_yaw!r}")
-        if self.icp_reject not in ('anchor', 'skip'):
-            raise ConfigError(f"icp_reject must be 'anchor' or 'skip', not {self.icp_reject!r}")
+        if self.anchor_yaw not in ('odom', 'departure', 'slam'):
+            raise ConfigError(
+                f"anchor_yaw must be 'odom', 'departure' or 'slam', not {self.anchor_yaw!r}"
+            )
+        if self.icp_reject not in ('fragment', 'anchor', 'skip'):
+            raise ConfigError(
+                f"icp_reject must be 'fragment', 'anchor' or 'skip', not {self.icp_reject!r}"
+            )
+        if not self.revisit_search_radius_m > 0 or not 0 <= self.revisit_max_free_conflict <= 1:
+            raise ConfigError(
+                'revisit_search_radius_m must be > 0 and revisit_max_free_conflict in [0, 1]'
+            )
+        if self.revisit_max_pending_scans < self.icp_scans:
+            raise ConfigError('revisit_max_pending_scans must be >= icp_scans')
         if not self.max_free_range_m >= 0:
             raise ConfigError(f'max_free_range_m must be >= 0, got {self.max_free_range_m}')
         if min(self.pose_max_age_s, self.scan_wait_s) < 0:
@@ -200,6 +228,13 @@ class MapperParams:
             max_rmse_m=self.icp_max_rmse_m,
             max_correction_m=self.icp_max_correction_m,
             max_correction_deg=self.icp_max_correction_deg,
+        )
+
+    def registration_params(self) -> RegistrationParams:
+        """The global registration share of the parameters."""
+        return RegistrationParams(
+            search_radius_m=self.revisit_search_radius_m,
+            max_free_conflict=self.revisit_max_free_conflict,
         )
 
     def stand_limits(self) -> StandLimits:

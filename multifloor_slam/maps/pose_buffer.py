@@ -49,6 +49,8 @@ class PoseBuffer:
         self.keep_s = keep_s
         self._t: list[float] = []
         self._v: list[Pose] = []
+        #: (first, last) stamp of the poses the last :meth:`stationary` call stood on
+        self.stand_span: tuple[float, float] | None = None
 
     def __len__(self) -> int:
         return len(self._t)
@@ -119,6 +121,7 @@ class PoseBuffer:
         prev_t = t_from
         prev = self.at(t_from) or self._v[i]
         stand = [prev]
+        stand_t = [t_from]
         turn = math.radians(limits.motion_deg)
         moved = False
         for tj, q in zip(self._t[i:], self._v[i:], strict=True):
@@ -135,6 +138,7 @@ class PoseBuffer:
                 if not after_jumps:
                     break
                 stand = [q]  # a SLAM jump: the robot still stands, somewhere else in the map
+                stand_t = [tj]
             elif (
                 math.hypot(q[0] - rest[0], q[1] - rest[1]) > limits.motion_m
                 or abs(wrap_angle(q[2] - rest[2])) > turn
@@ -143,7 +147,9 @@ class PoseBuffer:
                 break
             else:
                 stand.append(q)
+                stand_t.append(tj)
             prev_t, prev = tj, q
+        self.stand_span = (stand_t[0], stand_t[-1])
         # The median: robust to the first centimetres of driving off at the end of the stand.
         arr = np.asarray(stand)
         yaw0 = arr[0, 2]

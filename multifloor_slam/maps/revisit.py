@@ -15,6 +15,7 @@ import numpy as np
 from multifloor_slam.maps.alignment import AlignmentResult, IcpParams, align_points
 from multifloor_slam.maps.building import ElevatorLink
 from multifloor_slam.maps.occupancy_layer import OccupancyLayer
+from multifloor_slam.maps.registration import RegistrationParams, register
 from multifloor_slam.maps.scan_geometry import Pose, SlamScan, se2_compose, transform_points
 
 #: Target cells are taken this far (m) around the held scans' bounding box.
@@ -30,6 +31,26 @@ class Revisit:
     arrival_slam: Pose | None  # SLAM pose of the robot in the car (for the link), if a ride
     link: ElevatorLink | None
     scans: list[SlamScan] = field(default_factory=list)
+    tried_at: int = 0  # held scans at the last registration attempt
+
+    def register(
+        self, layer: OccupancyLayer, icp: IcpParams, reg: RegistrationParams
+    ) -> AlignmentResult | None:
+        """Global registration of the held scans' hits (placed by the anchor) onto ``layer``.
+
+        See :func:`~multifloor_slam.maps.registration.register`; None when no scan is held.
+        """
+        if not self.scans:
+            return None
+        self.tried_at = len(self.scans)
+        src = np.vstack([transform_points(s.free_xy[s.hit], self.anchor) for s in self.scans])
+        if self.arrival_slam is not None:
+            car = se2_compose(self.anchor, self.arrival_slam)
+            pivot = (car[0], car[1])
+        else:
+            origin = transform_points(np.asarray([self.scans[0].origin]), self.anchor)[0]
+            pivot = (float(origin[0]), float(origin[1]))
+        return register(src, pivot, layer, icp, reg)
 
     def align(self, layer: OccupancyLayer, icp: IcpParams) -> AlignmentResult | None:
         """ICP of the held scans' hits (placed by the anchor) onto ``layer``'s occupied cells.

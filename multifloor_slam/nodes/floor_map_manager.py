@@ -144,6 +144,9 @@ class FloorMapManagerNode(Node):
             self._setup_tf()
         if self._tf_buffer is None:
             self._subscribe('pose', POSE_TYPES[self.cfg.pose_type], 'pose', sensor_qos(50))
+        if mapper_params.anchor_yaw == 'odom':
+            # nav_msgs/Odometry on `odom`: its heading is continuous through rides
+            self._subscribe('odom', Odometry, 'odom', sensor_qos(50))
         if mapper_params.map_source == 'slam_map':
             map_qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
             self._subscribe('slam_map', OccupancyGrid, 'map', map_qos)

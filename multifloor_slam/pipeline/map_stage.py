@@ -187,6 +187,13 @@ class MapStage:
             self._start_frame()
         self._add_pose(rec)
 
+    def on_odom(self, rec: PoseRecord) -> None:
+        """An odometry pose (``odom``: continuous through rides, its heading carries anchors)."""
+        if not all(math.isfinite(v) for v in (rec.t, rec.x, rec.y, rec.yaw)):
+            self.counts['bad_poses'] += 1
+            return
+        self.mapper.add_odom(rec.t, rec.x, rec.y, rec.yaw)
+
     def on_scan(self, rec: ScanRecord) -> bool:
         """A laser scan; True when the mapper took it."""
         self._seen(rec.t)
@@ -254,9 +261,10 @@ class MapStage:
 
     def feed(self, kind: str, rec: Record) -> None:
         """Dispatch one record by type (``kind`` names the stream, for the pose kinds)."""
-        del kind
         if isinstance(rec, ScanRecord):
             self.on_scan(rec)
+        elif isinstance(rec, PoseRecord) and kind == 'odom':
+            self.on_odom(rec)
         elif isinstance(rec, PoseRecord):
             self.on_pose(rec)
         elif isinstance(rec, FloorRecord):

@@ -13,7 +13,8 @@ from typing import Any
 from multifloor_slam.errors import BagError, ConfigError, MultifloorError
 from multifloor_slam.floors.floor_table import FloorTable
 from multifloor_slam.floors.params import FloorEstimatorParams
-from multifloor_slam.io.bag_reader import BagReader, Coverage
+from multifloor_slam.io.bag_reader import BagReader
+from multifloor_slam.io.bag_stats import Coverage
 from multifloor_slam.maps.mapper import BuildingMapper, MapperParams
 from multifloor_slam.pipeline.building_pipeline import BuildingPipeline
 from multifloor_slam.pipeline.elevator_stage import ElevatorStage
@@ -182,6 +183,8 @@ def stream_topics(bag: BagReader, options: ProcessOptions) -> tuple[dict[str, st
     streams: dict[str, str | None] = {
         kind: topics.get(kind) for kind in ('pressure', 'scan', 'pose')
     }
+    if topics.get('odom') or bag.has_topic('odom'):
+        streams['odom'] = topics.get('odom')  # the heading across rides (anchor_yaw: odom)
     if topics.get('temperature') or bag.has_topic('barometer/temperature'):
         streams['temperature'] = topics.get('temperature')
     mode = options.detector
