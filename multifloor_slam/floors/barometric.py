@@ -48,3 +48,8 @@ def pascal_per_metre(
 ) -> float:
     """Local vertical pressure gradient (about 12 Pa/m near sea level)."""
     return float(pressure_pa / _scale_height(temperature_c))
+
+
+def scale_height_m(temperature_c: float) -> float:
+    """R T / g: metres per unit of ln(p1 / p2) (about 8.4 km at 20 C), for one sample."""
+    return R_DRY_AIR * (temperature_c + 273.15) / G0

@@ -11,77 +11,19 @@ turn into floor errors.
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass
 
+from multifloor_slam.elevators.state import STATES as ELEVATOR_STATES
 from multifloor_slam.errors import ConfigError
-from multifloor_slam.floors.barometric import G0, R_DRY_AIR
+from multifloor_slam.floors.barometric import scale_height_m
 from multifloor_slam.floors.floor_table import FloorTable
+from multifloor_slam.floors.gaps import gap_candidates
+from multifloor_slam.floors.outputs import Decision, FloorState, RideEvent
 from multifloor_slam.floors.params import PARAM_DESCRIPTIONS, FloorEstimatorParams
 from multifloor_slam.floors.pressure_filter import PressureFilter
 from multifloor_slam.floors.ride_detector import RideDetector, Step
 
-#: States accepted by :meth:`FloorEstimator.set_elevator_state`.
-ELEVATOR_STATES = ('none', 'approaching', 'doors_open', 'inside')
 _SAW_CAR = ('doors_open', 'inside')
-
-
-@dataclass(frozen=True)
-class RideEvent:
-    """One finished ride (emitted on the update that decides it)."""
-
-    t_start: float
-    t_end: float
-    from_floor: int
-    to_floor: int
-    from_label: str
-    to_label: str
-    dz_m: float
-    dp_pa: float
-    confidence: float
-    new_floor: bool = False
-    source: str = 'ride'  # 'ride', or 'gap' when the sensor was silent during the change
-
-    def to_json(self) -> str:
-        """One-line JSON."""
-        data = asdict(self)
-        for key in ('t_start', 't_end'):
-            data[key] = round(data[key], 3)
-        data['dz_m'] = round(self.dz_m, 3)
-        data['dp_pa'] = round(self.dp_pa, 2)
-        data['confidence'] = round(self.confidence, 3)
-        return json.dumps(data, separators=(',', ':'))
-
-
-@dataclass(frozen=True)
-class FloorState:
-    """The estimate after one sample."""
-
-    t: float
-    floor: int
-    label: str
-    altitude_m: float  # relative to the table's reference floor
-    riding: bool
-    confidence: float
-    event: RideEvent | None = None
-    unknown: bool = False  # after a long sensor gap: the floor is not known (riding is True)
-
-
-@dataclass
-class _Decision:
-    step: Step
-    from_floor: int
-    to_floor: int
-    confidence: float
-    new_floor: bool
-    learn: bool
-    deferred: bool = False  # a stepwise step held back for stepwise_hold_s
-
-
-def scale_height_m(temperature_c: float) -> float:
-    """R T / g: metres per unit of ln(p1 / p2) (about 8.4 km at 20 C)."""
-    return R_DRY_AIR * (temperature_c + 273.15) / G0
 
 
 class FloorEstimator:
@@ -116,8 +58,8 @@ class FloorEstimator:
         self._n_temperature = 0
         self._level: float | None = None
         self._t = -math.inf
-        self._decisions: dict[float, _Decision] = {}
-        self._last_decision: _Decision | None = None
+        self._decisions: dict[float, Decision] = {}
+        self._last_decision: Decision | None = None
         self._elevator: tuple[float, str, float] | None = None
         self._t_saw_car = -math.inf
         #: Floors the robot may be on after a long sensor gap (empty: the floor is known).
@@ -368,7 +310,7 @@ class FloorEstimator:
             self._counts['new_floors'] += 1
         elif kind == 'ambiguous':
             self._counts['ambiguous_steps'] += 1
-        self._remember(_Decision(step, cur, to, conf, kind == 'new', kind == 'snap'))
+        self._remember(Decision(step, cur, to, conf, kind == 'new', kind == 'snap'))
         previous = self._floor
         self._floor = to
         self._confidence = conf
@@ -390,7 +332,7 @@ class FloorEstimator:
             source=source,
         )
 
-    def _remember(self, decision: _Decision) -> None:
+    def _remember(self, decision: Decision) -> None:
         self._decisions[decision.step.t_decided] = decision
         while len(self._decisions) > 8:
             del self._decisions[next(iter(self._decisions))]
@@ -420,7 +362,9 @@ class FloorEstimator:
                 return None
             cur = self._floor = resolved
         elif step.gap_s >= self._p.unknown_gap_s:
-            candidates, unseen = self._gap_candidates(cur, step)
+            candidates, unseen = gap_candidates(
+                self._table, self._p, scale_height_m(self._temperature), cur, step
+            )
             if len(candidates) + unseen > 1:
                 # A ride may hide in the drift the gap allows: unknown until the next ride
                 # (or a re-identification) says which floor; nothing is mapped meanwhile.
@@ -437,41 +381,18 @@ class FloorEstimator:
             self._counts['small_steps'] += 1
             # Re-checked on the long window too: a door step right at the ride's end can
             # hide part of a real floor change.
-            self._remember(_Decision(step, cur, cur, self._confidence, False, False))
+            self._remember(Decision(step, cur, cur, self._confidence, False, False))
             return None
         if to != cur and self._stepwise(step, dz) and not self._reverts_last_ride(cur, dz, step):
             # Two door steps in a row, or a short ride next to one door step: both stand still
             # half-way. Door steps return within seconds, a floor stays: publish only if the
             # re-check after stepwise_hold_s still sees the floor change.
-            self._remember(_Decision(step, cur, cur, self._confidence, False, False, True))
+            self._remember(Decision(step, cur, cur, self._confidence, False, False, True))
             return None
         self._counts['rides'] += 1
         if step.gap_s > 0.0:
             self._counts['gap_rides'] += 1
         return self._apply(step, cur, kind, to, conf, dz, 'gap' if step.gap_s > 0.0 else 'ride')
-
-    def _gap_candidates(self, cur: int, step: Step) -> tuple[list[int], bool]:
-        """Known floors that fit the level after a gap, and whether an unseen one could.
-
-        A floor fits when its elevation is within the drift the gap allows (plus the snap
-        tolerance); an unseen floor could when that window holds room away from every known
-        floor.
-        """
-        p = self._p
-        table = self._table
-        height = scale_height_m(self._temperature)
-        z = table.elevation(cur) + height * math.log(step.p_before / step.p_after)
-        bound_pa = p.max_drift_pa_per_h * step.gap_s / 3600.0 + 4.0 * step.sigma_pa
-        half = height * bound_pa / step.p_after + p.snap_tolerance_min_m
-        near = [f.index for f in table if abs(f.elevation_m - z) <= half]
-        z_cur = table.elevation(cur)
-        for k in range(int(2 * half / 0.25) + 1):
-            zz = z - half + 0.25 * k
-            if abs(zz - z_cur) < p.min_step_m:
-                continue
-            if all(abs(f.elevation_m - zz) >= p.new_floor_min_separation_m for f in table):
-                return near, True
-        return near, False
 
     def _gap_ride(self, step: Step, cur: int, to: int) -> RideEvent | None:
         """A gap whose level fits one other known floor only: re-identified there."""

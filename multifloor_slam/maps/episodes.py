@@ -13,10 +13,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from multifloor_slam.elevators.state import STATES as ELEVATOR_STATES
 from multifloor_slam.maps.pose_buffer import PoseBuffer, StandLimits
 from multifloor_slam.maps.scan_geometry import Pose, se2_compose, se2_inverse, wrap_angle
-
-ELEVATOR_STATES = ('none', 'approaching', 'doors_open', 'inside')
 
 
 @dataclass
