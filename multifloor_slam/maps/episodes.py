@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from multifloor_slam.elevators.state import STATES as ELEVATOR_STATES
 from multifloor_slam.maps.pose_buffer import PoseBuffer, StandLimits
 from multifloor_slam.maps.scan_geometry import Pose, se2_compose, se2_inverse, wrap_angle
 
@@ -198,4 +197,4 @@ class EpisodeTracker:
         return pose
 
 
-__all__ = ['ELEVATOR_STATES', 'Arrival', 'Episode', 'EpisodeTracker']
+__all__ = ['Arrival', 'Episode', 'EpisodeTracker']

@@ -16,24 +16,12 @@ elevator links (``links``), floor elevations (``elevations``) and the SLAM's own
 (``slam_grid``). The result is a :class:`~multifloor_slam.maps.building.Building`
 (``mapper.building``), which :mod:`multifloor_slam.io.building_files` saves and loads.
 
-**Re-anchoring** is done here. Each floor layer has its own frame, and elevator shafts are
-vertical, so the car's x, y is the same on every floor it serves. The robot's pose in the
-departure floor's frame while it stands in the car is the car position; after the ride its SLAM
-pose (still in the car) is mapped onto that car position on the arrival floor: this yields a new
-SLAM -> floor transform and removes whatever jump the SLAM made during the ride. The heading
-comes from the departure (``anchor_yaw='departure'``: the robot does not turn in the car) or from
-the SLAM's heading change during the ride (``'slam'``). On a revisit of a floor that already has a
-map, the first ``icp_scans`` scans are held back and aligned to the layer with ICP; a good fit
-refines the transform, a bad fit is rejected (``icp_reject='anchor'`` keeps the anchor-only
-transform, ``'skip'`` drops the visit).
-
-**Bad input** is counted in :attr:`BuildingMapper.stats`, never raised: a non-finite pose
-(``poses_bad``), a pose beyond ``max_extent_m`` (``poses_out_of_extent``), a scan with unusable
-angles (``scans_bad_angles``) or too few beams / ``range_max <= 0`` (``scans_bad``), a scan taken
-beyond the extent or beyond what its layer may grow to (``scans_out_of_extent``,
-``scans_out_of_layer``), beams cut at those bounds (``scans_clipped_extent``,
-``scans_clipped_layer``). Memory stays bounded whatever the poses: no layer grows past
-``max_layer_size_m``.
+**Re-anchoring** is done here: elevator shafts are vertical, so the robot's pose in the car on
+the departure floor gives the car's x, y on the arrival floor; mapping the SLAM pose there after
+the ride removes whatever jump the SLAM made (heading: ``anchor_yaw``). Revisits are aligned to
+the floor's layer before they are merged. Bad input is counted in :attr:`BuildingMapper.stats`
+(``maps/stats.py``), never raised, and no layer grows past ``max_layer_size_m``. The whole story,
+parameter by parameter: ``docs/maps.md``.
 """
 
 from __future__ import annotations
@@ -47,9 +35,10 @@ from numpy.typing import NDArray
 from multifloor_slam.maps.alignment import AlignmentResult
 from multifloor_slam.maps.building import Building, ElevatorLink, FloorLayer, floor_label
 from multifloor_slam.maps.elevations import FloorElevations
-from multifloor_slam.maps.episodes import ELEVATOR_STATES, Arrival, EpisodeTracker
+from multifloor_slam.maps.episodes import Arrival, EpisodeTracker
 from multifloor_slam.maps.links import arrival_car_xy, link_for
-from multifloor_slam.maps.occupancy_layer import OccupancyLayer, Placement
+from multifloor_slam.maps.occupancy_layer import OccupancyLayer
+from multifloor_slam.maps.odometry import OdomYaw
 from multifloor_slam.maps.params import MapperParams
 from multifloor_slam.maps.pose_buffer import PoseBuffer
 from multifloor_slam.maps.revisit import Revisit
@@ -57,63 +46,14 @@ from multifloor_slam.maps.scan_geometry import (
     LaserScan,
     Pose,
     SlamScan,
-    angles_ok,
     scan_in_frame,
+    scan_problem,
     se2_compose,
     transform_points,
-    wrap_angle,
 )
 from multifloor_slam.maps.scan_queue import ScanQueue
 from multifloor_slam.maps.slam_grid import paste_slam_grid
-
-#: The counters of :attr:`BuildingMapper.stats`.
-STAT_KEYS = (
-    'scans_in',
-    'scans_integrated',
-    'scans_skipped_elevator',
-    'scans_skipped_no_pose',
-    'scans_skipped_visit',
-    'scans_skipped_map_source',
-    'scans_bad',
-    'scans_bad_angles',
-    'scans_out_of_extent',
-    'scans_out_of_layer',
-    'scans_clipped_extent',
-    'scans_clipped_layer',
-    'poses_bad',
-    'poses_out_of_extent',
-    'odom_in',
-    'odom_bad',
-    'rides',
-    'reanchors',
-    'anchors_odom_yaw',
-    'icp_accepted',
-    'icp_rejected',
-    'revisit_attempts',
-    'revisit_fragments',
-    'scans_into_fragments',
-    'slam_maps_in',
-    'slam_maps_used',
-    'slam_maps_bad',
-    'slam_maps_out_of_extent',
-    'slam_maps_out_of_layer',
-    'slam_maps_clipped',
-)
-
-#: The counter each outcome of a layer update other than ``ok`` adds to, for scans and SLAM maps.
-_SCAN_PLACEMENT: dict[Placement, str] = {
-    'refused_extent': 'scans_out_of_extent',
-    'refused_size': 'scans_out_of_layer',
-    'clipped_extent': 'scans_clipped_extent',
-    'clipped_size': 'scans_clipped_layer',
-}
-_MAP_PLACEMENT: dict[Placement, str] = {
-    'refused_extent': 'slam_maps_out_of_extent',
-    'refused_size': 'slam_maps_out_of_layer',
-    'clipped_extent': 'slam_maps_clipped',
-    'clipped_size': 'slam_maps_clipped',
-}
-
+from multifloor_slam.maps.stats import MAP_PLACEMENT, SCAN_PLACEMENT, STAT_KEYS
 
 _DEFAULT_PARAMS = MapperParams()
 
@@ -133,14 +73,12 @@ class BuildingMapper:
         self._fragment: OccupancyLayer | None = None  # where this visit's scans go, if one
         self._floors: dict[int, FloorLayer] = {}
         self._links: list[ElevatorLink] = []
-        self._poses = PoseBuffer(
-            params.pose_max_gap_s, params.pose_max_age_s, params.pose_buffer_s
-        )
+        buffer = (params.pose_max_gap_s, params.pose_max_age_s, params.pose_buffer_s)
+        self._poses = PoseBuffer(*buffer)
         self._episodes = EpisodeTracker(
             self._poses, params.floor_settle_s, params.arrival_timeout_s, params.stand_limits()
         )
-        # Odometry (its own frame): only its heading changes are used, across rides.
-        self._odom = PoseBuffer(params.pose_max_gap_s, params.pose_max_age_s, params.pose_buffer_s)
+        self._odom = OdomYaw(*buffer)
         self._waiting: ScanQueue[LaserScan] = ScanQueue(max_len=1000)
         self._floor = params.initial_floor
         self._revisit: Revisit | None = None
@@ -227,12 +165,7 @@ class BuildingMapper:
 
     # ---- inputs -------------------------------------------------------------------------------
     def add_pose(self, t: float, x: float, y: float, yaw: float) -> None:
-        """A SLAM pose of the robot (SLAM map frame).
-
-        Refused (and counted) when not finite or beyond ``max_extent_m`` of the origin: the SLAM
-        frame is the first floor's frame, and every other floor's frame is anchored to it at
-        the elevator, so no pose of the building lies further out.
-        """
+        """A SLAM pose (SLAM map frame); refused (counted) if not finite or beyond the extent."""
         if not all(math.isfinite(v) for v in (t, x, y, yaw)):
             self._stats['poses_bad'] += 1
             return
@@ -247,25 +180,8 @@ class BuildingMapper:
             self._release_waiting(newest)
 
     def add_odom(self, t: float, x: float, y: float, yaw: float) -> None:
-        """An odometry pose (odometry frame): continuous through rides, unlike the SLAM pose.
-
-        Only its heading change between the robot's stands before and after a ride is used
-        (``anchor_yaw='odom'``). A non-finite one is counted (``odom_bad``) and not used.
-        """
-        if not all(math.isfinite(v) for v in (t, x, y, yaw)):
-            self._stats['odom_bad'] += 1
-            return
-        self._stats['odom_in'] += 1
-        self._odom.add(float(t), (float(x), float(y), float(yaw)))
-
-    def _odom_turn(self, t0: float, t1: float | None) -> float | None:
-        """The robot's turn from ``t0`` to ``t1`` by odometry; None unless it covers both."""
-        if t1 is None or self.params.anchor_yaw != 'odom':
-            return None
-        a, b = self._odom.at(t0), self._odom.at(t1)
-        if a is None or b is None:
-            return None
-        return wrap_angle(b[2] - a[2])
+        """An odometry pose: continuous through rides, unlike the SLAM pose (see ``OdomYaw``)."""
+        self._stats['odom_in' if self._odom.add(t, x, y, yaw) else 'odom_bad'] += 1
 
     def add_altitude(self, t: float, altitude_m: float) -> None:
         """Relative altitude (``floor/altitude``): averaged into the current floor's elevation."""
@@ -276,13 +192,9 @@ class BuildingMapper:
         if self._floor in self._floors:
             self._elevations.apply(self._floors[self._floor])
 
-    def set_floor(self, t: float, floor: int, elevation_m: float | None = None) -> None:
-        """The floor estimator's current floor (``floor/current``)."""
+    def set_floor(self, t: float, floor: int) -> None:
+        """``floor/current``; elevations come from ``add_altitude`` alone, as live."""
         floor = int(floor)
-        if elevation_m is not None and math.isfinite(elevation_m):
-            self._elevations.set(floor, float(elevation_m))
-            if floor in self._floors:
-                self._elevations.apply(self._floors[floor])
         if floor == self._floor:
             self._update_episode(t)
             return
@@ -318,22 +230,17 @@ class BuildingMapper:
     ) -> bool:
         """Integrate one LaserScan into the current floor; False when it was not integrated.
 
-        A scan newer than the newest pose waits (up to ``scan_wait_s``) for the pose after it and
-        is then processed; it counts as accepted (True) here. A malformed scan is counted
-        (``scans_bad_angles``: NaN / infinite angles or a zero increment; ``scans_bad``: a
-        non-finite stamp, fewer than two beams or ``range_max <= 0``), never raised on;
+        A scan newer than the newest pose waits (up to ``scan_wait_s``) for the pose after it
+        and counts as accepted (True) here. A malformed scan is counted, never raised on;
         ``range_max`` = inf or NaN means no upper limit (see ``max_free_range_m``).
         """
         self._stats['scans_in'] += 1
         if self.params.map_source != 'scan':
             self._stats['scans_skipped_map_source'] += 1
             return False
-        n = int(np.size(ranges))
-        if not angles_ok(n, angle_min, angle_increment):
-            self._stats['scans_bad_angles'] += 1
-            return False
-        if n < 2 or not math.isfinite(t) or range_max <= 0:  # (NaN range_max: no limit)
-            self._stats['scans_bad'] += 1
+        problem = scan_problem(t, int(np.size(ranges)), angle_min, angle_increment, range_max)
+        if problem is not None:
+            self._stats[problem] += 1
             return False
         scan = LaserScan(ranges, angle_min, angle_increment, range_min, range_max)
         wait = self.params.scan_wait_s
@@ -375,16 +282,13 @@ class BuildingMapper:
             self._finish_revisit(use_icp=False)
             if self._transform is None:
                 return False
-        x, y, yaw = origin_xy_yaw
-        pose = se2_compose(self._transform, (float(x), float(y), float(yaw)))
-        reach = self.params.max_extent_m + resolution * math.hypot(*grid.shape)
-        if abs(pose[0]) > reach or abs(pose[1]) > reach:  # no cell of it within the extent
-            self._stats['slam_maps_out_of_extent'] += 1
-            return False
         layer = self._floor_layer(self._floor).layer
-        placed = paste_slam_grid(layer, grid, resolution, pose, self._layer_params)
+        pose = se2_compose(self._transform, tuple(map(float, origin_xy_yaw)))  # type: ignore[arg-type]
+        placed = paste_slam_grid(
+            layer, grid, resolution, pose, self._layer_params, self.params.max_extent_m
+        )
         if placed != 'ok':
-            self._stats[_MAP_PLACEMENT[placed]] += 1
+            self._stats[MAP_PLACEMENT[placed]] += 1
             if placed.startswith('refused'):
                 return False
         self._stats['slam_maps_used'] += 1
@@ -448,7 +352,7 @@ class BuildingMapper:
         layer = into if into is not None else self._floor_layer(self._floor).layer
         placed = layer.integrate((o[0], o[1]), pts, scan.hit, scan.full_circle)
         if placed != 'ok':
-            self._stats[_SCAN_PLACEMENT[placed]] += 1
+            self._stats[SCAN_PLACEMENT[placed]] += 1
             if placed.startswith('refused'):
                 return False
         self._stats['scans_integrated'] += 1
@@ -464,10 +368,7 @@ class BuildingMapper:
         return fl
 
     def _begin(self) -> None:
-        """First usable data: the SLAM frame becomes the start floor's frame.
-
-        When the floor was loaded from a file and already has a map, ICP refines it.
-        """
+        """First usable data: the SLAM frame becomes the start floor's (aligned if mapped)."""
         self._started = True
         existing = self._floors.get(self._floor)
         if existing is not None and not existing.layer.empty and self.params.icp_enabled:
@@ -505,7 +406,7 @@ class BuildingMapper:
         car = arrival_car_xy(link, ep.from_floor, (dx, dy), self._floor)
         link.observe(ep.from_floor, (dx, dy))
         link.rides += 1
-        turn = self._odom_turn(arrival.dep_t, arrival.t)
+        turn = self._odom.turn(arrival.dep_t, arrival.t) if p.anchor_yaw == 'odom' else None
         if turn is not None:
             self._stats['anchors_odom_yaw'] += 1
         anchor = arrival.anchor(car, p.anchor_yaw, turn)
@@ -521,10 +422,7 @@ class BuildingMapper:
             link.observe(self._floor, car)
 
     def _try_revisit(self, final: bool) -> None:
-        """Register the pending revisit globally and merge it when verified.
-
-        Not verified: it stays pending (given up when ``final``).
-        """
+        """Register the pending revisit globally; merge it when verified (give up if ``final``)."""
         rv = self._revisit
         assert rv is not None
         self._stats['revisit_attempts'] += 1
@@ -540,9 +438,7 @@ class BuildingMapper:
 
     def _merge_revisit(self, rv: Revisit, transform: Pose) -> None:
         self._transform = transform
-        if rv.link is not None and rv.arrival_slam is not None:
-            car = se2_compose(transform, rv.arrival_slam)
-            rv.link.observe(rv.floor, (car[0], car[1]))
+        rv.observe_link(transform)
         for scan in rv.scans:
             self._integrate(scan)
 
@@ -591,16 +487,10 @@ class BuildingMapper:
             self._skip_visit = True
             self._stats['scans_skipped_visit'] += len(rv.scans)
             return
-        if rv.link is not None and rv.arrival_slam is not None:
-            car = se2_compose(self._transform, rv.arrival_slam)
-            rv.link.observe(rv.floor, (car[0], car[1]))
-        for scan in rv.scans:
-            self._integrate(scan)
+        self._merge_revisit(rv, self._transform)
 
 
 __all__ = [
-    'ELEVATOR_STATES',
-    'STAT_KEYS',
     'Building',
     'BuildingMapper',
     'ElevatorLink',

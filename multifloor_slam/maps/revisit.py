@@ -33,6 +33,12 @@ class Revisit:
     scans: list[SlamScan] = field(default_factory=list)
     tried_at: int = 0  # held scans at the last registration attempt
 
+    def observe_link(self, transform: Pose) -> None:
+        """Record the car's position on this floor, now that the floor's frame is known."""
+        if self.link is not None and self.arrival_slam is not None:
+            car = se2_compose(transform, self.arrival_slam)
+            self.link.observe(self.floor, (car[0], car[1]))
+
     def register(
         self, layer: OccupancyLayer, icp: IcpParams, reg: RegistrationParams
     ) -> AlignmentResult | None:

@@ -68,6 +68,21 @@ def angles_ok(n: int, angle_min: float, angle_increment: float) -> bool:
     )
 
 
+def scan_problem(
+    t: float, n: int, angle_min: float, angle_increment: float, range_max: float
+) -> str | None:
+    """Why a scan cannot be used, as the mapper's counter name; None when it can be.
+
+    ``scans_bad_angles``: NaN / infinite angles or a zero increment; ``scans_bad``: a non-finite
+    stamp, fewer than two beams or ``range_max <= 0`` (a NaN ``range_max`` means no limit).
+    """
+    if not angles_ok(n, angle_min, angle_increment):
+        return 'scans_bad_angles'
+    if n < 2 or not math.isfinite(t) or range_max <= 0:
+        return 'scans_bad'
+    return None
+
+
 def scan_points(
     ranges: NDArray[np.floating],
     angle_min: float,
@@ -219,6 +234,7 @@ __all__ = [
     'angles_ok',
     'scan_in_frame',
     'scan_points',
+    'scan_problem',
     'se2_compose',
     'se2_from_matrix',
     'se2_inverse',

@@ -76,13 +76,18 @@ def paste_slam_grid(
     resolution: float,
     pose: Pose,
     params: LayerParams,
+    max_extent_m: float = math.inf,
 ) -> Placement:
     """Overwrite ``layer``'s cells with the known cells of a SLAM grid placed at ``pose``.
 
     ``grid`` is int8 -1..100 with rows = y up (OccupancyGrid order); ``pose`` is the grid's
     origin in the layer's (floor) frame; ``params`` turns the values into log-odds. Returns
-    what the layer did with it (cells beyond its extent or maximum size are dropped).
+    what the layer did with it (cells beyond its extent or maximum size are dropped; a grid
+    with no cell within ``max_extent_m`` of the origin is refused before any warping).
     """
+    reach = max_extent_m + resolution * math.hypot(*grid.shape)
+    if abs(pose[0]) > reach or abs(pose[1]) > reach:
+        return 'refused_extent'
     lo = grid_logodds(grid, params)
     origin, out = warp_to_floor(lo, resolution, pose, layer.resolution)
     return layer.set_region(origin, out)

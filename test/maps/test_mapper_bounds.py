@@ -14,7 +14,8 @@ import pytest
 from mapping_tour import raycast
 
 from multifloor_slam.errors import ConfigError
-from multifloor_slam.maps.mapper import STAT_KEYS, BuildingMapper, MapperParams
+from multifloor_slam.maps.mapper import BuildingMapper, MapperParams
+from multifloor_slam.maps.stats import STAT_KEYS
 
 BEAMS = 360
 ANGLE_MIN = -math.pi

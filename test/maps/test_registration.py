@@ -11,6 +11,7 @@ from multifloor_slam.maps.alignment import IcpParams
 from multifloor_slam.maps.episodes import Arrival, Episode
 from multifloor_slam.maps.mapper import BuildingMapper, MapperParams
 from multifloor_slam.maps.occupancy_layer import LayerParams, OccupancyLayer
+from multifloor_slam.maps.odometry import OdomYaw
 from multifloor_slam.maps.registration import RegistrationParams, free_conflict, register
 from multifloor_slam.maps.scan_geometry import se2_compose, transform_points
 
@@ -98,15 +99,15 @@ def test_arrival_heading_is_the_departure_heading_plus_the_odometry_turn() -> No
     assert arr.anchor(car, 'odom')[2] == pytest.approx(arr.anchor(car, 'departure')[2])
 
 
-def test_mapper_reads_the_turn_from_odometry_only_where_it_covers_both_stands() -> None:
-    mapper = BuildingMapper(MapperParams())
+def test_odometry_gives_the_turn_only_where_it_covers_both_stands() -> None:
+    odom = OdomYaw(1.0, 0.3, 120.0)
     for i in range(50):
         t = i * 0.1
-        mapper.add_odom(t, 0.0, 0.0, 0.2 + (0.5 if t >= 3.0 else 0.0))
+        assert odom.add(t, 0.0, 0.0, 0.2 + (0.5 if t >= 3.0 else 0.0))
+    assert not odom.add(6.0, 0.0, 0.0, math.nan)
+    assert odom.turn(1.0, 4.0) == pytest.approx(0.5)
+    assert odom.turn(1.0, 30.0) is None  # no odometry then: the departure heading
+    mapper = BuildingMapper(MapperParams())
     mapper.add_odom(6.0, 0.0, 0.0, math.nan)
-    assert mapper._odom_turn(1.0, 4.0) == pytest.approx(0.5)
-    assert mapper._odom_turn(1.0, 30.0) is None  # no odometry then: the departure heading
-    assert mapper.stats['odom_bad'] == 1
-    dep = BuildingMapper(MapperParams(anchor_yaw='departure'))
-    dep.add_odom(1.0, 0.0, 0.0, 0.0)
-    assert dep._odom_turn(1.0, 1.0) is None
+    mapper.add_odom(6.1, 0.0, 0.0, 0.0)
+    assert mapper.stats['odom_bad'] == 1 and mapper.stats['odom_in'] == 1
