@@ -172,19 +172,18 @@ class FloorTable:
         """Index for a new floor at elevation ``z``, keeping indices ordered by elevation.
 
         Above the top (below the bottom) floor the index skips as many storeys as the height
-        difference can hold at ``nominal_storey_m`` (a short storey: rounded down), so every
-        floor skipped by an express ride keeps a free index for later. Between two known
-        floors the free index nearest to the interpolated position is used; None when no
-        index is free there.
+        difference holds at the nominal storey height, so floors skipped by an express ride
+        keep free indices for later. Between two known floors the free index nearest to the
+        interpolated position is used; None when no index is free there.
         """
         floors = sorted(self._floors.values(), key=lambda f: f.elevation_m)
         if not floors:
             return 0
         top, bottom = floors[-1], floors[0]
         if z > top.elevation_m:
-            return top.index + max(1, math.floor((z - top.elevation_m) / nominal_storey_m))
+            return top.index + max(1, round((z - top.elevation_m) / nominal_storey_m))
         if z < bottom.elevation_m:
-            return bottom.index - max(1, math.floor((bottom.elevation_m - z) / nominal_storey_m))
+            return bottom.index - max(1, round((bottom.elevation_m - z) / nominal_storey_m))
         for lo, hi in itertools.pairwise(floors):
             if lo.elevation_m <= z <= hi.elevation_m:
                 free = range(lo.index + 1, hi.index)
