@@ -67,7 +67,8 @@ def test_a_bag_damaged_in_the_middle_is_used_as_far_as_it_goes(
     assert used['span_s'] == pytest.approx(sim.duration_s, abs=0.5)
     assert 0.15 * used['span_s'] < used['used_s'] < 0.6 * used['span_s']
     assert used['used_fraction'] == pytest.approx(used['used_s'] / used['span_s'])
-    expected = sum(sim.message_counts[t] for t in ('scan', 'pose', 'barometer/pressure'))
+    streams = ('scan', 'pose', 'odom', 'barometer/pressure')
+    expected = sum(sim.message_counts[t] for t in streams)
     assert used['messages_expected'] == expected
     assert 0 < used['messages_read'] < 0.6 * expected
     assert used['by_topic']['/scan'][1] == sim.message_counts['scan']

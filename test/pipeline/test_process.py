@@ -102,7 +102,7 @@ def test_report_describes_the_building(sim: SimResult, processed: ProcessReport)
     # What was read and what the stages made of it.
     counts = sim.message_counts
     expected = {'pressure': counts['barometer/pressure'], 'scan': counts['scan']}
-    expected['pose'] = counts['pose']
+    expected['pose'], expected['odom'] = counts['pose'], counts['odom']  # odom: the ride heading
     assert rep.counts == {**expected, 'images_skipped_rate': 0}
     assert rep.read_stats['records'] == expected
     assert rep.read_stats['corrupt'] == rep.read_stats['out_of_order'] == 0
