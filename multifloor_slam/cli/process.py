@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         '--pose-topic', help='PoseWithCovarianceStamped, PoseStamped or Odometry (pose)'
     )
+    parser.add_argument(
+        '--odom-topic', help='nav_msgs/Odometry for the heading across rides (odom, optional)'
+    )
     parser.add_argument('--image-topic', help='Image or CompressedImage (camera/image_raw)')
     parser.add_argument('--elevator-state-topic', help='recorded elevator/state (String JSON)')
     parser.add_argument(
@@ -96,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         'temperature': args.temperature_topic,
         'scan': args.scan_topic,
         'pose': args.pose_topic,
+        'odom': args.odom_topic,
         'image': args.image_topic,
         'elevator_state': args.elevator_state_topic,
     }
