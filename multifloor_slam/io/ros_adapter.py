@@ -210,6 +210,19 @@ def pose_record(msg: Any, receive_t: float) -> PoseRecord:
     )
 
 
+def transform_pose_record(msg: Any, receive_t: float) -> PoseRecord:
+    """``geometry_msgs/TransformStamped`` (a TF lookup, map -> base) -> planar pose."""
+    tr = msg.transform
+    return PoseRecord(
+        message_time(msg, receive_t),
+        float(tr.translation.x),
+        float(tr.translation.y),
+        yaw_from_quaternion(tr.rotation),
+        frame_id(msg),
+        float(tr.translation.z),
+    )
+
+
 def image_record(msg: Any, receive_t: float) -> ImageRecord:
     """Image or CompressedImage -> BGR frame (raises InputDataError on a bad frame)."""
     bgr = compressed_to_bgr(msg) if is_compressed_image(msg) else image_to_bgr(msg)
@@ -340,6 +353,7 @@ __all__ = [
     'stamp_to_sec',
     'temperature_record',
     'to_record',
+    'transform_pose_record',
     'value_record',
     'yaw_from_quaternion',
 ]

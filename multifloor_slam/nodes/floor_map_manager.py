@@ -42,7 +42,6 @@ from visualization_msgs.msg import MarkerArray
 from multifloor_slam.errors import ConfigError, InputDataError, MultifloorError
 from multifloor_slam.io import ros_adapter
 from multifloor_slam.io.building_files import load_building
-from multifloor_slam.io.records import PoseRecord
 from multifloor_slam.io.ros_messages import link_markers, occupancy_grid
 from multifloor_slam.maps.mapper import BuildingMapper, MapperParams, floor_label
 from multifloor_slam.nodes.common import (
@@ -263,10 +262,7 @@ class FloorMapManagerNode(Node):
         except Exception as err:  # tf2 raises several unrelated exception types
             self._bad(f'TF lookup: {type(err).__name__}', str(err))
             return
-        tr = tf.transform
-        t = ros_adapter.stamp_to_sec(msg.header.stamp)
-        yaw = ros_adapter.yaw_from_quaternion(tr.rotation)
-        self.stage.on_pose(PoseRecord(t, tr.translation.x, tr.translation.y, yaw))
+        self.stage.on_pose(ros_adapter.transform_pose_record(tf, self._now()))
 
     # ---- outputs ------------------------------------------------------------------------------
     def _tick(self) -> None:

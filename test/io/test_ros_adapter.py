@@ -505,3 +505,17 @@ def test_floor_outputs_round_trip_through_their_messages(source: str) -> None:
     assert isinstance(msg, Int32) and ros_adapter.to_record('floor', msg, 2.0).floor == 7
     with pytest.raises(TypeError):
         floor_output_msg(PressureRecord(0.0, 1.0))
+
+
+def test_a_tf_lookup_becomes_the_same_planar_pose_as_a_pose_message() -> None:
+    from geometry_msgs.msg import TransformStamped
+
+    tf = TransformStamped()
+    tf.header.stamp.sec, tf.header.frame_id = 12, 'map'
+    tf.transform.translation.x, tf.transform.translation.y = 1.5, -2.0
+    tf.transform.rotation.z, tf.transform.rotation.w = math.sin(0.3), math.cos(0.3)
+    rec = ros_adapter.transform_pose_record(tf, 99.0)
+    assert (rec.t, rec.x, rec.y, rec.frame_id) == (12.0, 1.5, -2.0, 'map')
+    assert rec.yaw == pytest.approx(0.6)
+    tf.header.stamp.sec = 0
+    assert ros_adapter.transform_pose_record(tf, 99.0).t == 99.0  # unset stamp: receive time
