@@ -9,17 +9,12 @@ an IoU >= 0.85 (one-cell tolerance), elevator links within 0.3 m, elevations wit
 from __future__ import annotations
 
 import math
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-import yaml
+from live_run import params_file, run_and_replay
 
 from multifloor_slam.io.building_files import load_building
 from multifloor_slam.maps.building import Building
@@ -28,9 +23,6 @@ from multifloor_slam.sim.map_score import place
 from multifloor_slam.sim.simulator import SimConfig, simulate
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
-
-REPO = Path(__file__).resolve().parents[1]
-RATE = 4.0
 
 
 def _occupied_agreement(a: Building, b: Building, floor: int) -> float:
@@ -57,36 +49,7 @@ def test_replayed_bag_through_the_nodes_matches_offline_processing(
     offline = process_bag(small_bag, tmp_path / 'offline', ProcessOptions(progress=False))
 
     live_dir = tmp_path / 'live'
-    config = yaml.safe_load((REPO / 'config' / 'multifloor_slam.yaml').read_text())
-    config['floor_map_manager']['ros__parameters']['output_dir'] = str(live_dir)
-    config['floor_map_manager']['ros__parameters']['publish_period_s'] = 2.0
-    config['floor_estimator']['ros__parameters']['floor_table_file'] = ''
-    params = tmp_path / 'params.yaml'
-    params.write_text(yaml.safe_dump(config))
-    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED='1')
-    cli = [sys.executable, '-m', 'multifloor_slam']
-    nodes = subprocess.Popen(
-        [*cli, 'run', '--params', str(params), '--use-sim-time'],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        time.sleep(4.0)  # nodes up and discovered before the first message
-        replay = subprocess.run(
-            [*cli, 'replay', str(small_bag), '--rate', str(RATE), '--delay', '2'],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert replay.returncode == 0, replay.stdout + replay.stderr
-        time.sleep(2.0)
-    finally:
-        nodes.send_signal(signal.SIGINT)
-        log, _ = nodes.communicate(timeout=60)
-    assert nodes.returncode == 0, log
+    log = run_and_replay(small_bag, params_file(tmp_path / 'params.yaml', live_dir))
 
     live = load_building(live_dir / 'building.yaml')
     batch = load_building(Path(offline.building_yaml))

@@ -23,15 +23,11 @@ from __future__ import annotations
 
 import csv
 import math
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
+from live_run import params_file, run_and_replay
 from scipy.spatial import cKDTree
 
 from multifloor_slam.io.building_files import load_building
@@ -41,15 +37,8 @@ from multifloor_slam.sim.simulator import SimConfig, simulate
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[2]
-RATE = 4.0
-CLI = [sys.executable, '-m', 'multifloor_slam']
 #: A cell of the restarted building counts as in place within this distance of the reference.
 TOLERANCE_CELLS = 1.0
-
-
-def _env() -> dict[str, str]:
-    return dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED='1')
 
 
 def _split_time(truth_csv: Path, t0: float) -> float:
@@ -73,45 +62,6 @@ def _split_time(truth_csv: Path, t0: float) -> float:
 def _floor_at(truth_csv: Path, t: float) -> int:
     with truth_csv.open() as fh:
         return next(int(r['floor']) for r in csv.DictReader(fh) if float(r['t']) >= t)
-
-
-def _params(tmp_path: Path, name: str, out: Path, building: Path | None) -> Path:
-    config = yaml.safe_load((REPO / 'config' / 'multifloor_slam.yaml').read_text())
-    manager = config['floor_map_manager']['ros__parameters']
-    manager['output_dir'] = str(out)
-    manager['publish_period_s'] = 2.0
-    manager['building_file'] = str(building) if building else ''
-    config['floor_estimator']['ros__parameters']['floor_table_file'] = ''
-    path = tmp_path / name
-    path.write_text(yaml.safe_dump(config))
-    return path
-
-
-def _run_part(bag: Path, params: Path, replay_args: list[str]) -> str:
-    """``run`` + ``replay`` of part of the bag, then SIGINT; returns the nodes' log."""
-    nodes = subprocess.Popen(
-        [*CLI, 'run', '--params', str(params), '--use-sim-time'],
-        env=_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        time.sleep(4.0)  # nodes up and discovered before the first message
-        replay = subprocess.run(
-            [*CLI, 'replay', str(bag), '--rate', str(RATE), '--delay', '2', *replay_args],
-            env=_env(),
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert replay.returncode == 0, replay.stdout + replay.stderr
-        time.sleep(2.0)
-    finally:
-        nodes.send_signal(signal.SIGINT)
-        log, _ = nodes.communicate(timeout=60)
-    assert nodes.returncode == 0, log
-    return log
 
 
 def _in_place(a: Building, b: Building, floor: int) -> float:
@@ -145,14 +95,18 @@ def test_a_restarted_run_continues_the_building_on_the_right_floor(
         )
     )
     out = tmp_path / 'live'
-    first = _run_part(bag, _params(tmp_path, 'first.yaml', out, None), ['--duration', f'{split}'])
+    first = run_and_replay(
+        bag, params_file(tmp_path / 'first.yaml', out), ['--duration', f'{split}']
+    )
     saved = yaml.safe_load((out / 'building.yaml').read_text())
     assert saved['floor_table']['current_floor'] == 2, first
     assert saved['floor_table']['map_resume']['floor'] == 2
     assert saved['floor_table']['map_resume']['slam_to_floor'] is not None
 
-    second = _run_part(
-        bag, _params(tmp_path, 'second.yaml', out, out / 'building.yaml'), ['--start', f'{split}']
+    second = run_and_replay(
+        bag,
+        params_file(tmp_path / 'second.yaml', out, out / 'building.yaml'),
+        ['--start', f'{split}'],
     )
     assert 'floor table from building_file' in second and 'started on floor L2' in second, second
     assert 'resuming on L2' in second, second
