@@ -201,6 +201,12 @@ def _read_bytes(path: Path) -> bytes:
         raise MapFileError(f'cannot read building file {path}: {err.strerror or err}') from err
 
 
+def building_yaml_path(path: str | Path) -> Path:
+    """``building.yaml`` itself, or the ``building.yaml`` inside a building folder."""
+    p = Path(path).expanduser()
+    return p / BUILDING_YAML if p.is_dir() else p
+
+
 def load_building(path: Path, params: MapperParams | None = None) -> Building:
     """Read a saved building (``building.yaml`` or its folder): same layers and links.
 
@@ -211,9 +217,7 @@ def load_building(path: Path, params: MapperParams | None = None) -> Building:
         MapFileError: one line naming the file that is missing, corrupt, of another save (its
             sha256 differs from the manifest), or two floors with one index.
     """
-    path = Path(path)
-    if path.is_dir():
-        path = path / BUILDING_YAML
+    path = building_yaml_path(path)
     raw = _read_bytes(path)
     try:
         return _load(path, raw, params)
@@ -229,6 +233,7 @@ def load_building(path: Path, params: MapperParams | None = None) -> Building:
 __all__ = [
     'FORMAT',
     'READABLE_FORMATS',
+    'building_yaml_path',
     'load_building',
     'one_line',
     'read_layer',

@@ -42,6 +42,7 @@ from visualization_msgs.msg import MarkerArray
 from multifloor_slam.errors import ConfigError, InputDataError, MultifloorError
 from multifloor_slam.io import ros_adapter
 from multifloor_slam.io.building_files import load_building
+from multifloor_slam.io.building_load import building_yaml_path
 from multifloor_slam.io.ros_messages import link_markers, occupancy_grid
 from multifloor_slam.maps.mapper import BuildingMapper, MapperParams, floor_label
 from multifloor_slam.nodes.common import (
@@ -52,7 +53,7 @@ from multifloor_slam.nodes.common import (
     spin_node,
 )
 from multifloor_slam.pipeline.bad_input import BadInputLog, reason_key
-from multifloor_slam.pipeline.map_stage import MapStage, MapStageParams, building_yaml_path
+from multifloor_slam.pipeline.map_stage import MapStage, MapStageParams
 
 POSE_TYPES = {
     'pose_with_covariance': PoseWithCovarianceStamped,

@@ -32,6 +32,7 @@ from multifloor_slam.floors.floor_table import MAX_FLOOR_INDEX, FloorTable
 from multifloor_slam.floors.params import FloorEstimatorParams
 from multifloor_slam.floors.pressure_filter import REJECTION_KEYS
 from multifloor_slam.floors.units import guess_unit_factor, unit_factor
+from multifloor_slam.io.building_load import building_yaml_path
 from multifloor_slam.io.records import (
     BoolRecord,
     ElevatorStateRecord,
@@ -133,8 +134,6 @@ def start_table(
         MapFileError: the chosen file cannot be read or is malformed.
         ConfigError: the seed is malformed.
     """
-    from multifloor_slam.pipeline.map_stage import building_yaml_path
-
     if table_file:
         path = Path(table_file).expanduser()
         if path.exists():

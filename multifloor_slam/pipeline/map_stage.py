@@ -59,12 +59,6 @@ _MAPPER_REFUSAL_WORDS = ('bad', 'refused', 'outside', 'out_of', 'clipped', 'too_
 _IDENTITY: Pose = (0.0, 0.0, 0.0)
 
 
-def building_yaml_path(path: str | Path) -> Path:
-    """``building.yaml`` itself, or the ``building.yaml`` inside a building folder."""
-    p = Path(path).expanduser()
-    return p / 'building.yaml' if p.is_dir() else p
-
-
 def _resume_entry(table: Any) -> tuple[int, Pose | None] | None:
     """(floor, SLAM -> floor transform or None) saved in a floor table dict, if well-formed."""
     if not isinstance(table, dict):
@@ -338,4 +332,4 @@ class MapStage:
         return save_building(building, Path(out_dir))
 
 
-__all__ = ['RESUME_KEY', 'MapStage', 'MapStageParams', 'building_yaml_path']
+__all__ = ['RESUME_KEY', 'MapStage', 'MapStageParams']
