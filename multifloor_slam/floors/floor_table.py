@@ -75,6 +75,8 @@ class FloorTable:
         if max_observations < 1:
             raise ConfigError('max_observations must be >= 1')
         self._floors: dict[int, Floor] = {}
+        #: bumped by every change of the floors (add, remove, a refined elevation)
+        self.version = 0
         self.reference_index = int(reference_index)
         self.max_observations = int(max_observations)
         self.current_floor = current_floor
@@ -133,6 +135,7 @@ class FloorTable:
         if not floor.observations:
             floor.observations = [float(floor.elevation_m)]
         self._floors[floor.index] = floor
+        self.version += 1
 
     def add(self, index: int, elevation_m: float, label: str | None = None) -> Floor:
         """Add a floor (a newly discovered one or a seeded one)."""
@@ -145,6 +148,7 @@ class FloorTable:
         if index == self.reference_index:
             raise ConfigError('the reference floor cannot be removed')
         del self._floors[index]
+        self.version += 1
 
     def observe(self, index: int, elevation_m: float) -> None:
         """Refine floor ``index`` with one more elevation measurement (running median).
@@ -154,11 +158,14 @@ class FloorTable:
         floor = self._floors[index]
         if index == self.reference_index or not math.isfinite(elevation_m):
             return
+        before = (floor.elevation_m, list(floor.observations))
         floor.observations.append(float(elevation_m))
         del floor.observations[: -self.max_observations]
         obs = sorted(floor.observations)
         n = len(obs)
         floor.elevation_m = obs[n // 2] if n % 2 else 0.5 * (obs[n // 2 - 1] + obs[n // 2])
+        if (floor.elevation_m, floor.observations) != before:
+            self.version += 1
 
     def index_fits(self, index: int, z: float) -> bool:
         """Would a new floor ``index`` at elevation ``z`` keep indices ordered by elevation?"""
