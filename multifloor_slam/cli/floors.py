@@ -31,6 +31,7 @@ from multifloor_slam.errors import (
     InputDataError,
     MultifloorError,
 )
+from multifloor_slam.io.bag_stats import Coverage
 from multifloor_slam.io.records import PressureRecord, Record
 
 COMMAND = 'floors'
@@ -193,12 +194,11 @@ def read_csv(
     return t, pressure, temperature
 
 
-def bag_records(path: Path, topic: str | None, coverage: list[Any] | None = None) -> list[Record]:
-    """Pressure (and temperature, when the bag has one such topic) records from a bag.
+def bag_records(path: Path, topic: str | None) -> tuple[list[Record], Coverage]:
+    """Pressure (and temperature) records from a bag, and how much of the bag was used.
 
-    Without ``topic``, the bag's only FluidPressure topic is used. ``coverage``, when given,
-    receives the read's :class:`~multifloor_slam.io.bag_stats.Coverage` (how much of the
-    bag was used).
+    Without ``topic``, the bag's only FluidPressure topic is used; temperature is read when the
+    bag has exactly one Temperature topic.
     """
     from multifloor_slam.io.bag_reader import BagReader
     from multifloor_slam.io.topics import KIND_TYPES
@@ -216,11 +216,10 @@ def bag_records(path: Path, topic: str | None, coverage: list[Any] | None = None
             streams['temperature'] = temps[0]
         resolved = sorted(bag.resolve(kind, name) for kind, name in streams.items())
         records = [rec for _, rec in bag.read(streams)]
-        if coverage is not None:
-            coverage.append(bag.coverage(resolved))
+        coverage = bag.coverage(resolved)
     if not any(isinstance(r, PressureRecord) for r in records):
         raise BagError(f'{path}: topic {streams["pressure"]} has no readable messages')
-    return records
+    return records, coverage
 
 
 def csv_records(
@@ -300,7 +299,7 @@ def run(args: argparse.Namespace) -> int:
     path: Path = args.log
     params = FloorEstimatorParams()
     table = _load_table(args.table, params.table_max_observations) if args.table else None
-    coverage: list[Any] = []
+    coverage: Coverage | None = None
     csv_info: dict[str, Any] = {}
     if path.is_file() and path.suffix.lower() in _CSV_SUFFIXES:
         records = csv_records(path, getattr(args, 'time_unit', 'auto'), csv_info)
@@ -311,7 +310,7 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     else:
-        records = bag_records(path, args.topic, coverage)
+        records, coverage = bag_records(path, args.topic)
     # A log starts where the table's elevations start (the reference floor), unless told.
     stage_params = FloorStageParams(pressure_unit=args.pressure_unit, resume_floor=False)
     initial = args.initial_floor
@@ -367,15 +366,14 @@ def run(args: argparse.Namespace) -> int:
             f'samples rejected ({", ".join(f"{k} {v}" for k, v in rejected.items())})',
             file=sys.stderr,
         )
-    partial = bool(coverage) and not coverage[0].complete
-    if coverage:
-        summary['bag_used'] = coverage[0].to_dict()
+    if coverage is not None:
+        summary['bag_used'] = coverage.to_dict()
     print(json.dumps(summary, separators=(',', ':')), flush=True)
     if args.save_table:
         stage.table.save(args.save_table)
-    if partial:
+    if coverage is not None and not coverage.complete:
         print(
-            f'multifloor-slam floors: warning: partial input: {coverage[0].describe()}',
+            f'multifloor-slam floors: warning: partial input: {coverage.describe()}',
             file=sys.stderr,
         )
         return EXIT_PARTIAL

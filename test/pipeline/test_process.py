@@ -143,7 +143,8 @@ def test_report_json_and_building_yaml_are_written(
     # The table is the floor estimator's at the end of the bag (refinements after a ride
     # included): the same as the floor stage alone gives on the bag's barometer.
     stage = FloorStage()
-    for rec in bag_records(sim.bag_path, None):
+    records, _ = bag_records(sim.bag_path, None)
+    for rec in records:
         stage.feed('', rec)
     want = stage.table.to_dict()
     got = {k: v for k, v in building['floor_table'].items() if k != RESUME_KEY}
