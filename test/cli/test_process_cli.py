@@ -15,21 +15,11 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import cli, corrupt_middle, unwritable_dir
+from small_sim import SMALL_SIM
 
-from multifloor_slam.sim.simulator import SimConfig, SimResult, simulate
+from multifloor_slam.sim.simulator import SimResult, simulate
 
-CONFIG = SimConfig(
-    floors=3,
-    seed=3,
-    visits=3,
-    rooms_per_visit=1,
-    camera=False,
-    tf=False,
-    clock_rate_hz=0.0,
-    scan_rate_hz=5.0,
-    scan_beams=180,
-    odom_rate_hz=5.0,
-)
+CONFIG = SMALL_SIM
 
 
 @pytest.fixture(scope='module')

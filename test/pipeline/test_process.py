@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from rosbags.rosbag2 import Reader
+from small_sim import SMALL_SIM
 
 from multifloor_slam.cli.floors import bag_records
 from multifloor_slam.errors import BagError
@@ -19,20 +20,9 @@ from multifloor_slam.io.bag_writer import BagWriter, kilted_typestore
 from multifloor_slam.pipeline.floor_stage import FloorStage
 from multifloor_slam.pipeline.map_stage import RESUME_KEY
 from multifloor_slam.pipeline.process import ProcessOptions, ProcessReport, process_bag
-from multifloor_slam.sim.simulator import SimConfig, SimResult, simulate
+from multifloor_slam.sim.simulator import SimResult, simulate
 
-CONFIG = SimConfig(
-    floors=3,
-    seed=3,
-    visits=3,
-    rooms_per_visit=1,
-    camera=False,
-    tf=False,
-    clock_rate_hz=0.0,
-    scan_rate_hz=5.0,
-    scan_beams=180,
-    odom_rate_hz=5.0,
-)
+CONFIG = SMALL_SIM
 OPTIONS = ProcessOptions(progress=False)
 
 
