@@ -36,6 +36,10 @@ class BagError(InputDataError):
     """A bag is missing, truncated, corrupt or lacks the topics asked for."""
 
 
+class RouteError(InputDataError):
+    """No route: an unknown floor, a start or goal outside free space, or an unreachable goal."""
+
+
 class ModelError(MultifloorError):
     """A detector model file is missing, corrupt or unusable."""
 
@@ -56,4 +60,5 @@ __all__ = [
     'MapFileError',
     'ModelError',
     'MultifloorError',
+    'RouteError',
 ]
