@@ -87,8 +87,8 @@ class GridGraph:
             return []
         dist, pred = dijkstra(self.graph, directed=False, indices=idx, return_predecessors=True)
         return [
-            DistanceField(self, tuple(src), dist[k], pred[k])
-            for k, src in enumerate(sources)  # fmt: skip
+            DistanceField(self, (int(src[0]), int(src[1])), dist[k], pred[k])
+            for k, src in enumerate(sources)
         ]
 
     def field(self, source: Cell) -> DistanceField:
@@ -128,7 +128,7 @@ class DistanceField:
         return np.stack([self.graph.rows[nodes], self.graph.cols[nodes]], axis=1)
 
     def grid(self) -> NDArray[np.float64]:
-        """The distances as a grid (inf where blocked or unreachable): for pictures and sampling."""
+        """The distances as a grid (inf where blocked or unreachable), for pictures."""
         out = np.full(self.graph.shape, np.inf)
         out[self.graph.rows, self.graph.cols] = self.dist
         return out
