@@ -211,6 +211,9 @@ class FloorLocalizer:
         pose = (float(x), float(y), float(yaw))
         self._odom.add(float(t), pose)
         self._odom_now = pose
+        ep = self._episode
+        if ep is not None and ep.t_end is not None and ep.odom_end is None:
+            ep.odom_end = pose  # no odometry before the ride ended: measure the stand from here
         return self._evaluate(t)
 
     def on_pose(
