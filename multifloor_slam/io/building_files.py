@@ -83,8 +83,10 @@ from multifloor_slam.io.nav2_map import (
     trinary_image,
 )
 from multifloor_slam.io.open_rmf import open_rmf_building
-from multifloor_slam.maps.building import Building, FloorLayer
+from multifloor_slam.maps.building import Building, ElevatorLink, FloorLayer
 from multifloor_slam.maps.occupancy_layer import OccupancyLayer
+from multifloor_slam.navigation.free_space import Mask
+from multifloor_slam.navigation.staging import StagingParams, with_staging
 
 #: What an encoder raises for a layer it cannot encode (too large, out of memory, OpenCV).
 ENCODING_ERRORS = (MapFileError, cv2.error, MemoryError, ValueError, OverflowError)
@@ -121,6 +123,16 @@ def _layer_npz(layer: OccupancyLayer) -> bytes:
 
 
 # ---- building.yaml ------------------------------------------------------------------------------
+def _staging_entry(link: ElevatorLink, floor: int) -> dict[str, Any]:
+    """``staging: {x, y, yaw, method}`` of a stop (the tagged point in front of the doors)."""
+    if floor not in link.staging:
+        return {}
+    x, y, yaw = link.staging[floor]
+    method = link.staging_method.get(floor, 'manual')
+    pose = {'x': round(x, 4), 'y': round(y, 4), 'yaw': round(yaw, 4), 'method': method}
+    return {'staging': pose}
+
+
 def building_dict(
     building: Building,
     floor_files: dict[int, dict[str, str]],
@@ -154,6 +166,7 @@ def building_dict(
                     'x': float(link.positions[f][0]),
                     'y': float(link.positions[f][1]),
                     'count': int(link.counts.get(f, 1)),
+                    **_staging_entry(link, f),
                 }
                 for f in link.floors
             ],
@@ -207,6 +220,7 @@ class _Generation:
         self.files: dict[str, str] = {}  # their manifest: name -> sha256
         self.pointers: dict[str, bytes] = {}  # stable names, replaced after the commit
         self.failed: list[str] = []
+        self.masks: dict[int, Mask] = {}  # traversable masks, shared by staging and RMF graphs
 
     def _add(self, stem: str, ext: str, content: bytes) -> str:
         digest = sha256_hex(content)
@@ -260,6 +274,14 @@ class _Generation:
             self.pointers[f'{fl.label}.yaml'] = _dump_yaml(nav2_map_yaml(files['image'], layer))
         return dataclasses.replace(b, floors=kept), floor_files
 
+    def encode_staging(self, view: Building, params: StagingParams) -> Building:
+        """The links with fresh staging poses (the map may have changed since the last save)."""
+        try:
+            return dataclasses.replace(view, links=with_staging(view, params, self.masks))
+        except ENCODING_ERRORS as err:
+            self.failed.append(f'the elevator staging poses ({reason(err)})')
+            return view
+
     def encode_extras(self, view: Building) -> tuple[str | None, str | None]:
         """The Open-RMF export with its drawings, and the picture; each may fail alone."""
         name = view.name
@@ -275,7 +297,8 @@ class _Generation:
             }
             names = {i: self._add(stem, 'png', png) for i, (stem, png) in drawings.items()}
             rmf = f'{name}.building.yaml'
-            self.pointers[rmf] = _dump_yaml(open_rmf_building(view, canvas, names))
+            export = open_rmf_building(view, canvas, names, masks=self.masks)
+            self.pointers[rmf] = _dump_yaml(export)
         except ENCODING_ERRORS as err:
             self.failed.append(f'the Open-RMF export ({reason(err)})')
         try:
@@ -336,11 +359,12 @@ class _Generation:
             _log.debug('removed %d old files from %s', len(removed), self.base)
 
 
-def save_building(building: Building, out_dir: Path) -> Path:
+def save_building(building: Building, out_dir: Path, staging: StagingParams | None = None) -> Path:
     """Save the building into ``out_dir`` as one generation; returns ``building.yaml``'s path.
 
     A mapper's building is ``mapper.building``, after ``mapper.flush()``. See the module
-    docstring for the protocol.
+    docstring for the protocol. Every elevator stop gets its staging pose (``staging``; poses
+    marked ``manual`` are kept), and the Open-RMF export a navigation graph per level.
 
     Raises:
         PartialSaveError: saved, but a floor (kept from the previous save when there is one), the
@@ -356,6 +380,7 @@ def save_building(building: Building, out_dir: Path) -> Path:
     with _folder_lock(out_dir):
         gen = _Generation(building, out_dir)
         view, floor_files = gen.encode()
+        view = gen.encode_staging(view, staging or StagingParams())
         rmf, picture = gen.encode_extras(view)
         content = building_dict(view, floor_files, gen.files, rmf, picture)
         gen.write_and_commit(_dump_yaml(content))

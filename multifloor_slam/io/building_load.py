@@ -24,6 +24,7 @@ from multifloor_slam.io.nav2_map import decode_pgm, read_nav2_map_yaml
 from multifloor_slam.maps.building import Building, ElevatorLink, FloorLayer
 from multifloor_slam.maps.occupancy_layer import LayerParams, OccupancyLayer
 from multifloor_slam.maps.params import MapperParams
+from multifloor_slam.navigation.staging import with_staging
 
 FORMAT = 'multifloor_slam/building 2'
 #: Formats ``load_building`` reads: 1 (fixed names, no manifest) and 2 (the current one).
@@ -145,6 +146,10 @@ def _links(data: dict[str, Any], path: Path) -> list[ElevatorLink]:
                 f = int(stop['floor'])
                 link.positions[f] = (float(stop['x']), float(stop['y']))
                 link.counts[f] = int(stop.get('count', 1))
+                pose = stop.get('staging')
+                if pose is not None:
+                    link.staging[f] = (float(pose['x']), float(pose['y']), float(pose['yaw']))
+                    link.staging_method[f] = str(pose.get('method', 'manual'))
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise MapFileError(f'{path}: elevator link {k} is malformed ({reason(err)})') from err
         links.append(link)
@@ -181,7 +186,7 @@ def _load(path: Path, raw: bytes, params: MapperParams | None) -> Building:
         layer = read_layer(base, entry, layer_params)
         measured = bool(entry.get('elevation_measured', True))
         floors[index] = FloorLayer(index, layer, elevation, measured)
-    return Building(
+    building = Building(
         floors=floors,
         links=_links(data, path),
         floor_table=data.get('floor_table'),
@@ -190,6 +195,9 @@ def _load(path: Path, raw: bytes, params: MapperParams | None) -> Building:
         car_width_m=params.car_width_m,
         car_depth_m=params.car_depth_m,
     )
+    # Buildings saved before staging poses existed get them now (stored ones are kept).
+    building.links = with_staging(building, recompute=False)
+    return building
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -211,7 +219,8 @@ def load_building(path: Path, params: MapperParams | None = None) -> Building:
     """Read a saved building (``building.yaml`` or its folder): same layers and links.
 
     ``params`` gives the layers' sensor model and the car size (the file's resolution and name
-    win over its defaults). ``BuildingMapper.from_building`` continues mapping the result.
+    win over its defaults). Elevator stops saved without a staging pose get one computed from
+    the floor map. ``BuildingMapper.from_building`` continues mapping the result.
 
     Raises:
         MapFileError: one line naming the file that is missing, corrupt, of another save (its

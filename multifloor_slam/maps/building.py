@@ -34,12 +34,20 @@ class FloorLayer:
 
 @dataclass
 class ElevatorLink:
-    """One elevator: the car position on every floor it served (running means, floor frames)."""
+    """One elevator: the car position on every floor it served (running means, floor frames).
+
+    ``staging`` is the tagged point of each floor: ``(x, y, yaw)`` in front of the doors, facing
+    the car (``navigation/staging.py`` computes it from the floor map); ``staging_method`` says
+    how (``door``: the opening was seen; ``nearest_free`` / ``car``: fallbacks; ``manual``: set
+    by hand in ``building.yaml`` and never recomputed).
+    """
 
     id: int
     positions: dict[int, tuple[float, float]] = field(default_factory=dict)
     counts: dict[int, int] = field(default_factory=dict)
     rides: int = 0
+    staging: dict[int, tuple[float, float, float]] = field(default_factory=dict)
+    staging_method: dict[int, str] = field(default_factory=dict)
 
     @property
     def floors(self) -> list[int]:

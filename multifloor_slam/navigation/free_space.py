@@ -47,6 +47,7 @@ class Mask:
         origin_xy: world position of the lower-left corner of cell (0, 0).
         resolution: cell size (m).
         robot_radius_m: the radius the mask was eroded by.
+        occupied: occupied cells (walls; the rest of the non-free cells is unknown).
     """
 
     traversable: NDArray[np.bool_]
@@ -55,6 +56,7 @@ class Mask:
     origin_xy: tuple[float, float]
     resolution: float
     robot_radius_m: float
+    occupied: NDArray[np.bool_]
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -151,7 +153,15 @@ def traversable(
         # Distance between cell centres, less half a cell: to the obstacle cell's edge.
         clearance = np.where(free, (dist - 0.5) * grid.resolution, 0.0).astype(np.float32)
     trav = free & (clearance >= robot_radius_m)
-    return Mask(trav, free, clearance, grid.origin_xy, float(grid.resolution), robot_radius_m)
+    return Mask(
+        trav,
+        free,
+        clearance,
+        grid.origin_xy,
+        float(grid.resolution),
+        robot_radius_m,
+        values == 100,
+    )
 
 
 __all__ = ['ROBOT_RADIUS_M', 'Mask', 'TrinaryGrid', 'traversable']
