@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 from rclpy.node import Node
-from sensor_msgs.msg import CompressedImage, Image
-from std_msgs.msg import String
+from sensor_msgs.msg import CompressedImage, Image, LaserScan
+from std_msgs.msg import Bool, String
 
 from multifloor_slam.elevators.detector import DetectorParams, ElevatorDetector, draw_detections
+from multifloor_slam.elevators.laser_evidence import LaserParams
 from multifloor_slam.elevators.state import ElevatorStateMachine, StateParams
 from multifloor_slam.errors import ConfigError, InputDataError, MultifloorError
 from multifloor_slam.io import ros_adapter
@@ -29,6 +30,7 @@ from multifloor_slam.io.ros_messages import bgr_image, detection_array
 from multifloor_slam.nodes.common import (
     LATCHED_QOS,
     RELIABLE_QOS,
+    SENSOR_QOS,
     declare_dataclass,
     sensor_qos,
     spin_node,
@@ -96,20 +98,25 @@ class DetectorStats:
 
 
 class ElevatorDetectorNode(Node):
-    """Camera -> ``elevator/state`` (+ ``elevator/debug_image``, ``elevator/detections``)."""
+    """Camera -> ``elevator/state`` (+ ``elevator/debug_image``, ``elevator/detections``).
+
+    ``floor/riding`` and ``scan`` (``use_barometer``, ``use_laser``) feed the fused state.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('elevator_detector', **kwargs)
         self.detector_params = declare_dataclass(self, DetectorParams, DESCRIPTIONS)
         self.state_params = declare_dataclass(self, StateParams, DESCRIPTIONS)
         self.node_params = declare_dataclass(self, NodeParams, DESCRIPTIONS)
+        self.laser_params = declare_dataclass(self, LaserParams, DESCRIPTIONS)
         try:
             detector = ElevatorDetector(self.detector_params)
         except MultifloorError as err:
             self.get_logger().fatal(str(err))
             self.destroy_node()
             raise
-        self.stage = ElevatorStage(detector, ElevatorStateMachine(self.state_params))
+        machine = ElevatorStateMachine(self.state_params, self.laser_params)
+        self.stage = ElevatorStage(detector, machine)
         self.stats = DetectorStats()
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -129,6 +136,10 @@ class ElevatorDetectorNode(Node):
         else:
             topic, msg_type = 'camera/image_raw', Image
         self._sub = self.create_subscription(msg_type, topic, self._on_image, sensor_qos(1))
+        if self.state_params.use_barometer:  # latched, as floor_map_manager subscribes it
+            self.create_subscription(Bool, 'floor/riding', self._on_riding, LATCHED_QOS)
+        if self.state_params.use_laser:
+            self.create_subscription(LaserScan, 'scan', self._on_scan, SENSOR_QOS)
         self._timer = self.create_timer(self.node_params.log_period_s, self._log_stats)
         self._worker = threading.Thread(target=self._run, name='elevator_detector', daemon=True)
         self._worker.start()
@@ -154,6 +165,22 @@ class ElevatorDetectorNode(Node):
                 self.stats.dropped += 1
             self._latest = (msg, time.monotonic())
         self._wake.set()
+
+    def _on_riding(self, msg: Any) -> None:
+        """``floor/riding``: barometer evidence for the next frames (Bool has no stamp: now)."""
+        rec = ros_adapter.bool_record(msg, self.get_clock().now().nanoseconds * 1e-9)
+        self.stage.on_riding(rec.t, rec.value)
+
+    def _on_scan(self, msg: Any) -> None:
+        """A laser scan: car enclosure and door gap evidence (at most ``laser_rate_hz``)."""
+        try:
+            self.stage.on_scan(
+                ros_adapter.scan_record(msg, self.get_clock().now().nanoseconds * 1e-9)
+            )
+        except InputDataError as err:
+            line = self.bad_input.count(f'scan: {reason_key(str(err))}', str(err)[:200])
+            if line is not None:
+                self.get_logger().warning(line)
 
     def _run(self) -> None:
         min_period = 1.0 / self.node_params.max_rate_hz if self.node_params.max_rate_hz else 0.0

@@ -14,6 +14,7 @@ from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, ReliabilityPolicy
 
 from multifloor_slam.elevators.detector import DetectorParams
+from multifloor_slam.elevators.laser_evidence import LaserParams
 from multifloor_slam.elevators.state import StateParams
 from multifloor_slam.floors.params import PARAM_DESCRIPTIONS, FloorEstimatorParams
 from multifloor_slam.maps.mapper import MapperParams
@@ -97,7 +98,7 @@ def test_every_rviz_topic_is_published_with_the_type_and_qos_rviz_expects(
             (FloorEstimatorParams, FloorStageParams),
             {'floor_table_file': '', 'floor_table_seed': '', 'building_file': ''},
         ),
-        ('elevator_detector', (DetectorParams, StateParams, NodeParams), {}),
+        ('elevator_detector', (DetectorParams, StateParams, LaserParams, NodeParams), {}),
     ],
 )
 def test_params_file_lists_every_parameter_of_each_node_with_its_default(

@@ -74,7 +74,10 @@ def test_time_gap_or_time_going_back_clears_the_window() -> None:
 def test_to_json_has_state_confidence_and_stamp() -> None:
     s = ElevatorStateMachine(StateParams(window=1, min_hits=1)).update(12.5, OPEN, SHAPE)
     data = json.loads(s.to_json())
+    evidence = data.pop('evidence')
     assert data == {'state': 'doors_open', 'confidence': 0.8, 'stamp': 12.5}
+    assert evidence['camera'] == {'door_open': 0.8}
+    assert (evidence['barometer'], evidence['laser']) == ('unknown', 'unknown')
 
 
 def test_invalid_state_parameters_raise_config_error() -> None:

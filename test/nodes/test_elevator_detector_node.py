@@ -243,6 +243,7 @@ def test_config_file_lists_every_parameter_with_its_default() -> None:
     import yaml
 
     from multifloor_slam.elevators.detector import DetectorParams
+    from multifloor_slam.elevators.laser_evidence import LaserParams
     from multifloor_slam.elevators.state import StateParams
     from multifloor_slam.nodes.elevator_detector import NodeParams
 
@@ -250,7 +251,7 @@ def test_config_file_lists_every_parameter_with_its_default() -> None:
     section = yaml.safe_load(config.read_text())['elevator_detector']['ros__parameters']
     defaults = {
         f.name: f.default
-        for c in (DetectorParams, StateParams, NodeParams)
+        for c in (DetectorParams, StateParams, LaserParams, NodeParams)
         for f in dataclasses.fields(c)
     }
     assert section == defaults
