@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 COMMAND = 'train'
-HELP = 'train the elevator detector on generated scenes, or fine-tune it on your own photos'
+HELP = 'train the elevator detector on generated scenes, the real/synthetic mix, or your photos'
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         '--model-yaml', default='', help='network YAML (default models/elevator_yolo.yaml)'
     )
+    parser.add_argument(
+        '--panels', default='', help='real panel photos (elevator-panels/); with --doors: real mix'
+    )
+    parser.add_argument('--doors', default='', help='real ordinary-door photos (ordinary-doors/)')
+    parser.add_argument(
+        '--mix-scale',
+        type=float,
+        default=1.0,
+        help='scale every image count of the mix (default 1)',
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
         data=args.data,
         weights=args.weights,
         model_yaml=args.model_yaml,
+        panels=args.panels,
+        doors=args.doors,
+        mix_scale=args.mix_scale,
     )
     print(train(params))
     return 0

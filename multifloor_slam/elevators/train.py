@@ -1,4 +1,10 @@
-"""Train the elevator detector from scratch on generated scenes, or fine-tune it on user photos.
+"""Train the elevator detector: on generated scenes, on the real/synthetic mix, or on user photos.
+
+With ``panels`` and ``doors`` (the real photo folders of ``../shared/data``) the data set is the
+mix of :mod:`~multifloor_slam.elevators.datasets` and its data card is written next to the
+weights as ``elevator_yolo.data_card.{json,md}``. With ``weights`` the network is built from the
+YAML and the weights' matching layers are loaded, so a model with another class count (the old
+4-class one) still gives its backbone.
 
 Offline by construction: the network is built from the committed ``models/elevator_yolo.yaml``
 (no pretrained download), ``plots=False`` (no font download), ``amp=False`` (no AMP check that
@@ -8,13 +14,16 @@ checkpoint (no optimizer state, FP16), a few MB, ready to ship as ``models/eleva
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from multifloor_slam.elevators.datasets import MixParams, build_mixed_dataset, write_data_card
 from multifloor_slam.errors import ConfigError, ModelError
 from multifloor_slam.sim.elevator_scenes import SceneParams, write_dataset
 
@@ -58,6 +67,9 @@ class TrainParams:
         model_yaml: network definition for training from scratch; empty = the committed one.
         val_fraction: share of generated images held out for validation.
         cache: cache decoded images in RAM.
+        panels: real panel photo folder (``elevator-panels``); with ``doors``, train on the mix.
+        doors: real ordinary-door photo folder (``ordinary-doors``).
+        mix_scale: multiplies every image count of the mix (1 = the shipped recipe).
     """
 
     out_dir: str
@@ -74,6 +86,9 @@ class TrainParams:
     model_yaml: str = ''
     val_fraction: float = 0.05
     cache: bool = True
+    panels: str = ''
+    doors: str = ''
+    mix_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.out_dir:
@@ -84,6 +99,12 @@ class TrainParams:
             raise ConfigError(f'imgsz must be a multiple of 32 and >= 64, got {self.imgsz}')
         if self.time_h < 0:
             raise ConfigError('time_h must be >= 0')
+        if bool(self.panels) != bool(self.doors):
+            raise ConfigError('panels and doors go together (the real mix needs both)')
+        if self.panels and self.data:
+            raise ConfigError('give either data or panels/doors, not both')
+        if self.mix_scale <= 0:
+            raise ConfigError('mix_scale must be > 0')
         for name in ('data', 'weights', 'model_yaml'):
             value = getattr(self, name)
             if value and not Path(value).is_file():
@@ -103,7 +124,12 @@ def train(params: TrainParams) -> Path:
 
     out = Path(params.out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    if params.data:
+    mix = None
+    if params.panels:
+        mix = mix_params(params)
+        LOG.info('building the real/synthetic mix in %s', out / 'dataset')
+        data = build_mixed_dataset(mix, out / 'dataset')
+    elif params.data:
         data = Path(params.data).resolve()
     else:
         LOG.info('generating %d images (seed %d) in %s', params.images, params.seed, out)
@@ -114,9 +140,13 @@ def train(params: TrainParams) -> Path:
             val_fraction=params.val_fraction,
             params=SceneParams(width=params.imgsz),
         )
-    source = params.weights or params.model_yaml or str(default_model_yaml())
+    started = time.time()
     try:
-        model = YOLO(source, task='detect')
+        if params.weights:
+            model = YOLO(params.model_yaml or str(default_model_yaml()), task='detect')
+            model.load(params.weights)
+        else:
+            model = YOLO(params.model_yaml or str(default_model_yaml()), task='detect')
         model.train(
             data=str(data),
             epochs=params.epochs,
@@ -153,7 +183,39 @@ def train(params: TrainParams) -> Path:
     os.chmod(tmp, 0o644)
     os.replace(tmp, final)
     LOG.info('weights written to %s', final)
+    if mix is not None:
+        card = json.loads((out / 'dataset' / 'data_card.json').read_text())
+        card['training'] = {
+            **{k: v for k, v in asdict(params).items() if k not in ('out_dir',)},
+            'epochs_done': _epochs_done(out / 'run'),
+            'wall_s': round(time.time() - started),
+            'weights': final.name,
+        }
+        write_data_card(card, out, 'elevator_yolo.data_card')
     return final
 
 
-__all__ = ['TrainParams', 'default_model_yaml', 'repo_models_dir', 'train']
+def mix_params(params: TrainParams) -> MixParams:
+    """The mix of the shipped recipe, every count scaled by ``params.mix_scale``."""
+    base = MixParams(params.panels, params.doors, seed=params.seed, imgsz=params.imgsz)
+    counts = (
+        'real_panels',
+        'real_doors',
+        'synthetic_on_photo',
+        'synthetic_real_wall',
+        'synthetic_interior',
+        'noise',
+    )
+    scaled = {k: max(1, round(getattr(base, k) * params.mix_scale)) for k in counts}
+    return MixParams(params.panels, params.doors, seed=params.seed, imgsz=params.imgsz, **scaled)
+
+
+def _epochs_done(run: Path) -> int:
+    """Epochs Ultralytics logged in ``results.csv`` (0 when absent)."""
+    csv = run / 'results.csv'
+    if not csv.is_file():
+        return 0
+    return max(0, len(csv.read_text().strip().splitlines()) - 1)
+
+
+__all__ = ['TrainParams', 'default_model_yaml', 'mix_params', 'repo_models_dir', 'train']

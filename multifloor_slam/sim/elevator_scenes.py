@@ -15,6 +15,7 @@ reproducible image by image and any image can be regenerated alone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,17 +23,24 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from multifloor_slam.elevators.classes import CLASS_NAMES
 from multifloor_slam.errors import ConfigError
 from multifloor_slam.io.atomic_file import write_atomic
 
 #: Class names of the detector, in class-id order.
-CLASSES: tuple[str, ...] = (
-    'elevator_door_closed',
-    'elevator_door_open',
-    'elevator_panel',
-    'elevator_interior',
+CLASSES: tuple[str, ...] = CLASS_NAMES
+DOOR_CLOSED, DOOR_OPEN, HALL_PANEL, CAR_PANEL, INTERIOR = (
+    CLASS_NAMES.index(n)
+    for n in (
+        'elevator_door_closed',
+        'elevator_door_open',
+        'hall_call_panel',
+        'car_operating_panel',
+        'elevator_interior',
+    )
 )
-DOOR_CLOSED, DOOR_OPEN, PANEL, INTERIOR = range(4)
+#: Real panel photos cut to their panel box (BGR uint8), pasted instead of drawn panels.
+Crops = Sequence[NDArray[np.uint8]]
 
 Image = NDArray[np.float32]
 
@@ -163,6 +171,27 @@ def _paste(canvas: Image, x1: float, y1: float, tex: Image) -> None:
 
 def _rect(canvas: Image, x1: float, y1: float, x2: float, y2: float, color: NDArray) -> None:
     cv2.rectangle(canvas, (round(x1), round(y1)), (round(x2), round(y2)), color.tolist(), -1)
+
+
+def _crop_patch(rng: np.random.Generator, crops: Crops, w: float, h: float) -> Image:
+    """One of ``crops`` (chosen by ``rng``) resized to ``w`` x ``h`` as a float image."""
+    crop = crops[int(rng.integers(len(crops)))]
+    size = (max(round(w), 2), max(round(h), 2))
+    return np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), np.float32)
+
+
+def _paste_crop(
+    rng: np.random.Generator, canvas: Image, crops: Crops, cx: float, cy: float, height: float
+) -> tuple[float, float, float, float]:
+    """Paste a real panel crop ``height`` tall centred at (cx, cy), its aspect kept; its box."""
+    crop = crops[int(rng.integers(len(crops)))]
+    aspect = crop.shape[1] / max(crop.shape[0], 1)
+    ph = height
+    pw = ph * float(np.clip(aspect, 0.25, 1.5))
+    patch = _crop_patch(rng, [crop], pw, ph)
+    x1, y1 = cx - patch.shape[1] / 2, cy - patch.shape[0] / 2
+    _paste(canvas, x1, y1, patch)
+    return x1, y1, x1 + patch.shape[1], y1 + patch.shape[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -303,6 +332,7 @@ def draw_elevator(
     labels: list,
     *,
     openness: float | None = None,
+    hall_crops: Crops = (),
 ) -> tuple[float, float]:
     """Draw a landing elevator (frame, car behind, doors, indicator, hall panel) onto ``canvas``.
 
@@ -315,6 +345,7 @@ def draw_elevator(
         labels: ``(class_id, (x1, y1, x2, y2))`` of the door (first) and the panel are appended.
         openness: door open fraction in [0, 1]; None picks one at random. The random stream
             is the same either way, so an elevator keeps its looks while its doors move.
+        hall_crops: real hall call panel photos to paste instead of a drawn hall panel.
 
     Returns:
         The x extent ``(left, right)`` of everything drawn.
@@ -374,8 +405,12 @@ def draw_elevator(
         px = (
             right + dw * rng.uniform(0.12, 0.3) if side > 0 else left - dw * rng.uniform(0.12, 0.3)
         )
-        box = _hall_panel(rng, canvas, px, floor_y - dh * rng.uniform(0.45, 0.6), dw)
-        labels.append((PANEL, box))
+        cy = floor_y - dh * rng.uniform(0.45, 0.6)
+        if hall_crops:
+            box = _paste_crop(rng, canvas, hall_crops, px, cy, dw * rng.uniform(0.15, 0.4))
+        else:
+            box = _hall_panel(rng, canvas, px, cy, dw)
+        labels.append((HALL_PANEL, box))
         left, right = min(left, box[0]), max(right, box[2])
     return left, right
 
@@ -574,11 +609,25 @@ def _corridor(rng: np.random.Generator, img: Image) -> None:
         )
 
 
-def _landing(rng: np.random.Generator, h: int, w: int, negative: bool) -> tuple[Image, list]:
-    """Frontal view of a wall with 0-3 elevators and distractors, before the camera warp."""
-    img, floor_y = _background(rng, h, w)
+def _landing(
+    rng: np.random.Generator,
+    h: int,
+    w: int,
+    negative: bool,
+    background: NDArray[np.uint8] | None = None,
+    hall_crops: Crops = (),
+) -> tuple[Image, list]:
+    """Frontal view of a wall with 0-3 elevators and distractors, before the camera warp.
+
+    With ``background`` (a real photo) the wall is that photo, stretched to the canvas.
+    """
+    if background is None:
+        img, floor_y = _background(rng, h, w)
+    else:
+        img = np.asarray(cv2.resize(background, (w, h)), np.float32)
+        floor_y = h * rng.uniform(0.72, 0.95)
     labels: list = []
-    if rng.random() < 0.25:
+    if background is None and rng.random() < 0.25:
         _corridor(rng, img)
     s = w * rng.uniform(0.12, 0.35)
     x = -s * rng.uniform(0, 0.6)
@@ -590,7 +639,7 @@ def _landing(rng: np.random.Generator, h: int, w: int, negative: bool) -> tuple[
     for slot in slots:
         x += s * rng.uniform(0.25, 0.8)
         if slot == 'e':
-            _, x = draw_elevator(rng, img, x + s * 0.2, floor_y, s, labels)
+            _, x = draw_elevator(rng, img, x + s * 0.2, floor_y, s, labels, hall_crops=hall_crops)
         else:
             _, x = _distractor(rng, img, x, floor_y, s)
         if x > w * 1.05:
@@ -598,8 +647,12 @@ def _landing(rng: np.random.Generator, h: int, w: int, negative: bool) -> tuple[
     return img, labels
 
 
-def draw_car_inside(rng: np.random.Generator, h: int, w: int) -> tuple[Image, list]:
+def draw_car_inside(
+    rng: np.random.Generator, h: int, w: int, car_crops: Crops = ()
+) -> tuple[Image, list]:
     """A car seen from within: back wall or the doors, side walls in perspective, panel.
+
+    ``car_crops`` are real car operating panel photos put on the wall instead of drawn panels.
 
     Returns the (h, w) float BGR image, frontal (before any camera warp), and its labels
     ``(class_id, (x1, y1, x2, y2))``, the interior box covering the whole image.
@@ -642,16 +695,23 @@ def draw_car_inside(rng: np.random.Generator, h: int, w: int) -> tuple[Image, li
             )
         labels.append((DOOR_OPEN if open_ else DOOR_CLOSED, (dx, dy, dx + dw, iy2)))
         px = ix1 + (dx - ix1) * 0.15
-        box = _car_panel(
-            rng, img, px, iy1 + (iy2 - iy1) * 0.3, (dx - ix1) * 0.7, (iy2 - iy1) * 0.35
-        )
-        labels.append((PANEL, box))
+        py, pw, ph = iy1 + (iy2 - iy1) * 0.3, (dx - ix1) * 0.7, (iy2 - iy1) * 0.35
+        if car_crops:
+            patch = _crop_patch(rng, car_crops, pw, ph)
+            _paste(img, px, py, patch)
+            box = (px, py, px + patch.shape[1], py + patch.shape[0])
+        else:
+            box = _car_panel(rng, img, px, py, pw, ph)
+        labels.append((CAR_PANEL, box))
     elif rng.random() < 0.7:
         # Operating panel on a side wall: drawn frontal, then squeezed into the wall's perspective.
         on_left = rng.random() < 0.5
         pw, ph = w * rng.uniform(0.1, 0.16), h * rng.uniform(0.3, 0.45)
-        patch = np.zeros((int(ph), int(pw), 3), np.float32)
-        _car_panel(rng, patch, 0, 0, pw - 1, ph - 1)
+        if car_crops:
+            patch = _crop_patch(rng, car_crops, int(pw), int(ph))
+        else:
+            patch = np.zeros((int(ph), int(pw), 3), np.float32)
+            _car_panel(rng, patch, 0, 0, pw - 1, ph - 1)
         f0, f1 = sorted(rng.uniform(0.15, 0.85, 2))
         f1 = max(f1, f0 + 0.12)
 
@@ -670,7 +730,7 @@ def draw_car_inside(rng: np.random.Generator, h: int, w: int) -> tuple[Image, li
         warped = cv2.warpPerspective(patch, m, (w, h))
         pmask = cv2.warpPerspective(np.ones(patch.shape[:2], np.float32), m, (w, h)) > 0.5
         img[pmask] = warped[pmask]
-        labels.append((PANEL, (*dst.min(0), *dst.max(0))))
+        labels.append((CAR_PANEL, (*dst.min(0), *dst.max(0))))
     labels.append((INTERIOR, (0.0, 0.0, float(w), float(h))))
     return img, labels
 
@@ -797,13 +857,46 @@ def _degrade(rng: np.random.Generator, img: Image) -> Image:
     return img
 
 
-def render_scene(seed: int, index: int = 0, params: SceneParams | None = None) -> Scene:
+def _finish(
+    rng: np.random.Generator, img: Image, classes: NDArray[np.int64], boxes: NDArray
+) -> Scene:
+    """Light, occlude and degrade a warped image; keep the labels that stay visible enough."""
+    out_h, out_w = img.shape[:2]
+    img = _lighting(rng, img)
+    keep = _occluders(rng, img, boxes)
+    img = _degrade(rng, img)
+    area = np.prod(np.clip(boxes[:, 2:] - boxes[:, :2], 0, None), 1)
+    clipped = boxes.copy()
+    clipped[:, [0, 2]] = np.clip(clipped[:, [0, 2]], 0, out_w)
+    clipped[:, [1, 3]] = np.clip(clipped[:, [1, 3]], 0, out_h)
+    carea = np.prod(np.clip(clipped[:, 2:] - clipped[:, :2], 0, None), 1)
+    visible = carea / np.maximum(area, 1e-9)
+    is_panel = (classes == HALL_PANEL) | (classes == CAR_PANEL)
+    min_vis = np.where(classes == INTERIOR, 0.0, np.where(is_panel, 0.6, 0.3))
+    size_ok = np.minimum(clipped[:, 2] - clipped[:, 0], clipped[:, 3] - clipped[:, 1]) >= 4
+    keep &= (visible >= min_vis) & size_ok
+    image = np.clip(img, 0, 255).astype(np.uint8)
+    return Scene(image=image, boxes=clipped[keep], classes=classes[keep])
+
+
+def render_scene(
+    seed: int,
+    index: int = 0,
+    params: SceneParams | None = None,
+    *,
+    background: NDArray[np.uint8] | None = None,
+    hall_crops: Crops = (),
+    car_crops: Crops = (),
+) -> Scene:
     """Render image ``index`` of the data set ``seed`` with its labels (deterministic).
 
     Args:
         seed: data-set seed; different seeds give independent images.
         index: image number within the data set.
         params: scene mix and output size.
+        background: a real photo (BGR uint8) used as the landing wall instead of a drawn one.
+        hall_crops: real hall call panel photos pasted beside the doors instead of drawn ones.
+        car_crops: real car operating panel photos put on the car walls instead of drawn ones.
 
     Returns:
         The image (BGR uint8, before JPEG compression) and its boxes in pixels.
@@ -815,9 +908,10 @@ def render_scene(seed: int, index: int = 0, params: SceneParams | None = None) -
     w, h = round(out_w * 1.3), round(out_h * 1.3)
     inside = rng.random() < p.p_inside
     if inside:
-        canvas, labels = draw_car_inside(rng, h, w)
+        canvas, labels = draw_car_inside(rng, h, w, car_crops)
     else:
-        canvas, labels = _landing(rng, h, w, negative=rng.random() < p.p_negative)
+        negative = rng.random() < p.p_negative
+        canvas, labels = _landing(rng, h, w, negative, background, hall_crops)
     hom = _camera(rng, w, h, out_w, out_h, inside)
     img = np.asarray(
         cv2.warpPerspective(
@@ -827,21 +921,91 @@ def render_scene(seed: int, index: int = 0, params: SceneParams | None = None) -
     )
     classes = np.array([c for c, _ in labels], np.int64)
     raw = np.array([b for _, b in labels], np.float64).reshape(-1, 4)
-    boxes = _warp_boxes(raw, hom)
-    img = _lighting(rng, img)
-    keep = _occluders(rng, img, boxes)
-    img = _degrade(rng, img)
-    area = np.prod(np.clip(boxes[:, 2:] - boxes[:, :2], 0, None), 1)
-    clipped = boxes.copy()
-    clipped[:, [0, 2]] = np.clip(clipped[:, [0, 2]], 0, out_w)
-    clipped[:, [1, 3]] = np.clip(clipped[:, [1, 3]], 0, out_h)
-    carea = np.prod(np.clip(clipped[:, 2:] - clipped[:, :2], 0, None), 1)
-    visible = carea / np.maximum(area, 1e-9)
-    min_vis = np.where(classes == INTERIOR, 0.0, np.where(classes == PANEL, 0.6, 0.3))
-    size_ok = np.minimum(clipped[:, 2] - clipped[:, 0], clipped[:, 3] - clipped[:, 1]) >= 4
-    keep &= (visible >= min_vis) & size_ok
-    image = np.clip(img, 0, 255).astype(np.uint8)
-    return Scene(image=image, boxes=clipped[keep], classes=classes[keep])
+    return _finish(rng, img, classes, _warp_boxes(raw, hom))
+
+
+def _plane_homography(
+    rng: np.random.Generator, pw: int, ph: int, out_w: int, out_h: int, max_yaw_deg: float
+) -> NDArray:
+    """Homography from a frontal (ph, pw) wall patch to the image, the wall turned off-axis.
+
+    The wall turns up to ``max_yaw_deg`` about the vertical (a robot driving along a corridor
+    sees doors nearly edge-on), tilts a little and lies at a random distance and place.
+    """
+    f = out_w * rng.uniform(0.55, 1.2)
+    k = np.array([[f, 0, out_w / 2], [0, f, out_h / 2], [0, 0, 1]])
+    yaw = np.radians(rng.uniform(-max_yaw_deg, max_yaw_deg))
+    pitch, roll = np.radians([rng.uniform(-12, 12), rng.uniform(-4, 4)])
+    ry = np.array([[np.cos(yaw), 0, np.sin(yaw)], [0, 1, 0], [-np.sin(yaw), 0, np.cos(yaw)]])
+    rx = np.array(
+        [[1, 0, 0], [0, np.cos(pitch), -np.sin(pitch)], [0, np.sin(pitch), np.cos(pitch)]]
+    )
+    rz = np.array([[np.cos(roll), -np.sin(roll), 0], [np.sin(roll), np.cos(roll), 0], [0, 0, 1]])
+    rot = rz @ rx @ ry
+    # Patch pixels to plane units: the patch is 1 unit wide, centred on the plane origin.
+    unit = np.array([[1 / pw, 0, -0.5], [0, 1 / pw, -0.5 * ph / pw], [0, 0, 1]])
+    # Distance: the patch would span 0.5-1.6 image widths if seen frontally; >= 0.8 keeps the
+    # near edge in front of the camera at any yaw.
+    z = max(f / (out_w * rng.uniform(0.5, 1.6)), 0.8)
+    t = np.array([rng.uniform(-0.3, 0.3) * z, rng.uniform(-0.12, 0.12) * z, z])
+    return np.asarray(k @ np.column_stack([rot[:, 0], rot[:, 1], t]) @ unit)
+
+
+def render_on_photo(
+    seed: int,
+    index: int,
+    background: NDArray[np.uint8],
+    params: SceneParams | None = None,
+    *,
+    wall: NDArray[np.uint8] | None = None,
+    hall_crops: Crops = (),
+    max_yaw_deg: float = 80.0,
+) -> Scene:
+    """Synthetic landing elevator(s) on a wall turned up to ``max_yaw_deg``, in a real photo.
+
+    A frontal wall patch (``wall``, a real photo, or a drawn wall) gets one or two elevators
+    (with real hall panel crops where given); the parts drawn are cut out with a feathered
+    mask, warped as a plane seen off-axis and laid over ``background``; the whole image then
+    gets the light, blur, noise and occluders of :func:`render_scene`.
+    """
+    p = params or SceneParams()
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(index), 7]))
+    out_w = p.width
+    out_h = p.height or (round(p.width * 3 / 4) if rng.random() < 0.7 else round(p.width * 9 / 16))
+    bh, bw = background.shape[:2]
+    cw, ch = bw * rng.uniform(0.6, 1.0), bh * rng.uniform(0.6, 1.0)
+    cx, cy = rng.uniform(0, bw - cw), rng.uniform(0, bh - ch)
+    crop = background[int(cy) : int(cy + ch), int(cx) : int(cx + cw)]
+    if rng.random() < 0.5:
+        crop = crop[:, ::-1]
+    img = np.asarray(cv2.resize(crop, (out_w, out_h), interpolation=cv2.INTER_AREA), np.float32)
+    pw, ph = round(out_w * 1.2), round(out_h * 1.2)
+    if wall is not None:
+        patch = np.asarray(cv2.resize(wall, (pw, ph)), np.float32)
+    else:
+        patch, _ = _background(rng, ph, pw)
+    before = patch.copy()
+    floor_y = ph * rng.uniform(0.85, 0.98)
+    labels: list = []
+    s = pw * rng.uniform(0.18, 0.32)
+    x = pw * rng.uniform(0.02, 0.3)
+    for _ in range(int(rng.choice([1, 1, 1, 2]))):
+        _, right = draw_elevator(rng, patch, x, floor_y, s, labels, hall_crops=hall_crops)
+        x = right + s * rng.uniform(0.3, 0.8)
+        if x + s > pw:
+            break
+    drawn = (np.abs(patch - before).sum(2) > 1.0).astype(np.uint8)
+    drawn = cv2.morphologyEx(drawn, cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
+    mask = np.asarray(cv2.GaussianBlur(drawn.astype(np.float32), (0, 0), 1.2), np.float32)
+    patch = patch * rng.uniform(0.7, 1.2)
+    hom = _plane_homography(rng, pw, ph, out_w, out_h, max_yaw_deg)
+    size = (out_w, out_h)
+    warped = np.asarray(cv2.warpPerspective(patch, hom, size, flags=cv2.INTER_LINEAR), np.float32)
+    alpha = np.asarray(cv2.warpPerspective(mask, hom, size, flags=cv2.INTER_LINEAR), np.float32)
+    img = img * (1 - alpha[..., None]) + warped * alpha[..., None]
+    classes = np.array([c for c, _ in labels], np.int64)
+    raw = np.array([b for _, b in labels], np.float64).reshape(-1, 4)
+    return _finish(rng, img, classes, _warp_boxes(raw, hom))
 
 
 def write_dataset(
@@ -902,6 +1066,7 @@ __all__ = [
     'SceneParams',
     'draw_car_inside',
     'draw_elevator',
+    'render_on_photo',
     'render_scene',
     'write_dataset',
 ]

@@ -9,6 +9,7 @@ import pytest
 os.environ.setdefault('YOLO_CONFIG_DIR', tempfile.mkdtemp(prefix='yolo_cfg_'))
 
 from multifloor_slam.cli.main import main
+from multifloor_slam.elevators.classes import CLASS_NAMES
 from multifloor_slam.errors import ConfigError
 
 
@@ -26,9 +27,7 @@ def test_train_command_builds_and_trains_offline_from_the_committed_yaml(
     assert weights.is_file()
     assert (out / 'dataset' / 'data.yaml').is_file()
     detector = ElevatorDetector(DetectorParams(model_path=str(weights), imgsz=96, device='cpu'))
-    assert sorted(detector.names.values()) == sorted(
-        ['elevator_door_closed', 'elevator_door_open', 'elevator_panel', 'elevator_interior']
-    )
+    assert sorted(detector.names.values()) == sorted(list(CLASS_NAMES))
 
 
 def test_train_rejects_bad_arguments(tmp_path: Path) -> None:
@@ -38,3 +37,37 @@ def test_train_rejects_bad_arguments(tmp_path: Path) -> None:
         TrainParams(out_dir=str(tmp_path), imgsz=100)
     with pytest.raises(ConfigError, match='not found'):
         TrainParams(out_dir=str(tmp_path), data=str(tmp_path / 'none.yaml'))
+
+
+@pytest.mark.slow
+def test_train_on_the_real_mix_fine_tunes_the_shipped_model_and_writes_the_card(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from test_datasets import _fake_data
+
+    from multifloor_slam.elevators.detector import DetectorParams, ElevatorDetector
+    from multifloor_slam.elevators.train import repo_models_dir
+
+    panels, doors = _fake_data(tmp_path)
+    out = tmp_path / 'mix'
+    args = ['train', '--out', str(out), '--panels', str(panels), '--doors', str(doors)]
+    args += ['--mix-scale', '0.01', '--epochs', '1', '--imgsz', '64', '--batch', '4']
+    args += ['--weights', str(repo_models_dir() / 'elevator_yolo.pt')]
+    assert main(args) == 0
+    weights = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    card = json.loads((out / 'elevator_yolo.data_card.json').read_text())
+    assert card['classes'] == list(CLASS_NAMES)
+    assert card['training']['epochs_done'] == 1
+    assert card['training']['weights'] == weights.name
+    assert (out / 'elevator_yolo.data_card.md').is_file()
+    detector = ElevatorDetector(DetectorParams(model_path=str(weights), imgsz=64, device='cpu'))
+    assert [detector.names[i] for i in range(len(CLASS_NAMES))] == list(CLASS_NAMES)
+
+
+def test_real_mix_needs_both_folders(tmp_path: Path) -> None:
+    from multifloor_slam.elevators.train import TrainParams
+
+    with pytest.raises(ConfigError, match='together'):
+        TrainParams(out_dir=str(tmp_path), panels=str(tmp_path))

@@ -79,3 +79,71 @@ def test_invalid_scene_parameters_raise_config_error(tmp_path: Path) -> None:
         SceneParams(p_inside=1.5)
     with pytest.raises(ConfigError, match='n_images'):
         write_dataset(tmp_path, 0, seed=1)
+
+
+def _photo(seed: int, h: int = 240, w: int = 320) -> np.ndarray:
+    """A stand-in for a real photo: smooth colour blobs."""
+    rng = np.random.default_rng(seed)
+    small = rng.uniform(0, 255, (6, 8, 3)).astype(np.float32)
+    return np.asarray(cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC), np.uint8)
+
+
+def test_render_on_photo_composites_doors_with_real_panel_crops_off_axis() -> None:
+    from multifloor_slam.sim.elevator_scenes import (
+        DOOR_CLOSED,
+        DOOR_OPEN,
+        HALL_PANEL,
+        render_on_photo,
+    )
+
+    crop = np.full((60, 30, 3), (0, 0, 255), np.uint8)  # a pure red "hall panel photo"
+    background = _photo(1)
+    seen: set[int] = set()
+    red_in_panel = 0
+    for i in range(30):
+        scene = render_on_photo(4, i, background, SceneParams(width=160), hall_crops=[crop])
+        h, w = scene.image.shape[:2]
+        assert w == 160 and scene.image.dtype == np.uint8
+        assert set(scene.classes.tolist()) <= {DOOR_CLOSED, DOOR_OPEN, HALL_PANEL}
+        assert (scene.boxes[:, :2] >= 0).all() and (scene.boxes[:, 2] <= w).all()
+        assert (scene.boxes[:, 3] <= h).all()
+        seen |= set(scene.classes.tolist())
+        for box, c in zip(scene.boxes.astype(int), scene.classes, strict=True):
+            if c == HALL_PANEL:
+                patch = scene.image[box[1] : box[3], box[0] : box[2]].astype(float)
+                red_in_panel += int(patch[..., 2].mean() > patch[..., :2].mean() + 20)
+    assert {DOOR_CLOSED, DOOR_OPEN, HALL_PANEL} <= seen
+    assert red_in_panel > 0
+    again = render_on_photo(4, 3, background, SceneParams(width=160), hall_crops=[crop])
+    first = render_on_photo(4, 3, background, SceneParams(width=160), hall_crops=[crop])
+    assert np.array_equal(again.image, first.image)
+
+
+def test_off_axis_doors_get_narrow_boxes_at_high_yaw() -> None:
+    from multifloor_slam.sim.elevator_scenes import DOOR_CLOSED, DOOR_OPEN, render_on_photo
+
+    def aspect(max_yaw: float) -> float:
+        ratios = []
+        for i in range(40):
+            s = render_on_photo(9, i, _photo(2), SceneParams(width=160), max_yaw_deg=max_yaw)
+            for (x1, y1, x2, y2), c in zip(s.boxes, s.classes, strict=True):
+                if c in (DOOR_CLOSED, DOOR_OPEN) and y2 - y1 > 10:
+                    ratios.append((x2 - x1) / (y2 - y1))
+        return float(np.median(ratios))
+
+    assert aspect(80.0) < aspect(0.0)
+
+
+def test_interiors_carry_car_panels_from_real_crops() -> None:
+    from multifloor_slam.sim.elevator_scenes import CAR_PANEL, HALL_PANEL, INTERIOR
+
+    crop = np.full((80, 30, 3), (255, 0, 0), np.uint8)
+    params = SceneParams(width=160, p_inside=1.0)
+    classes = np.concatenate(
+        [render_scene(2, i, params, car_crops=[crop]).classes for i in range(20)]
+    )
+    assert (classes == INTERIOR).sum() == 20
+    assert (classes == CAR_PANEL).sum() > 0
+    assert (classes == HALL_PANEL).sum() == 0
+    wall = render_scene(3, 0, SceneParams(width=160, p_inside=0.0), background=_photo(5))
+    assert wall.image.shape[1] == 160
