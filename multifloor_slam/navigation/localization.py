@@ -311,7 +311,8 @@ class FloorLocalizer:
     def _switch(self, t: float, floor: int, reason: str, pose: InitialPose | None) -> Switch:
         sw = Switch(t, floor, self.shown, reason, pose)
         self.shown = floor
-        self._last_switch_t = t
+        if reason != 'start':  # the start may be timed by another clock (no odometry yet)
+            self._last_switch_t = t
         self._anchor = None
         if pose is not None:
             # The arrival pose is the best localized pose until AMCL publishes its own.

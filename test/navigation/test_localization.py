@@ -26,7 +26,7 @@ def run(
         if kind == 'odom':
             sw = loc.on_odom(t, *value)  # type: ignore[misc]
         elif kind == 'pose':
-            loc.on_pose(t, *value, AMCL_VAR_XY, AMCL_VAR_YAW)  # type: ignore[misc]
+            loc.on_pose(t, *value, AMCL_VAR_XY, AMCL_VAR_YAW)  # type: ignore[misc, call-arg]
             sw = None
         elif kind == 'floor':
             sw = loc.on_floor(t, value)  # type: ignore[arg-type]
@@ -164,3 +164,13 @@ def test_a_ride_back_to_the_shown_floor_switches_nothing(building: Building) -> 
 def test_bad_parameters_are_config_errors(field: str, value: float) -> None:
     with pytest.raises(ConfigError, match=field):
         LocalizerParams(**{field: value})
+
+
+def test_the_start_floor_timed_by_another_clock_does_not_hide_later_poses(
+    building: Building, tour: NavTour
+) -> None:
+    """The node times the first floor by its own clock before any odometry arrives."""
+    assert tour.inputs[0][1:] == ('floor', 0)
+    _, switches = run(building, [(1.9e9, 'floor', 0), *tour.inputs[1:]])
+    assert [sw.floor for sw in switches] == EXPECTED_FLOORS
+    assert switches[1].initial_pose is not None and switches[1].initial_pose.sigma_xy < 1.0
