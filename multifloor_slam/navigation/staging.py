@@ -196,9 +196,8 @@ def staging_pose(
     p, res = params, mask.resolution
     cx, cy = float(car_xy[0]), float(car_xy[1])
     car_half = max(car_size_m) / 2.0
-    r_wall = car_half * 1.25 + 0.3  # a ray still free beyond this left the car: open door
     step = res / 2.0
-    r_max = r_wall + p.max_barrier_m + p.distance_m + 1.0
+    r_max = 2.0 * car_half + p.max_barrier_m + p.distance_m + 1.5
     radii = np.arange(0.0, r_max, step)
     angles = np.arange(p.rays) * (2.0 * math.pi / p.rays)
     px = cx + np.cos(angles)[:, None] * radii[None, :]
@@ -212,6 +211,11 @@ def staging_pose(
     starts &= np.arange(m)[None, :] > first[:, None]
     exit_ = np.where(starts.any(axis=1), np.argmax(starts, axis=1), m)
     hit = np.where(first < m, radii[np.minimum(first, m - 1)], r_max)
+    # The car's size as the map shows it (the parameter is a guess): most rays end on its walls.
+    near = hit[hit < 2.0 * car_half + 0.5]
+    if len(near) >= p.rays // 4:
+        car_half = float(np.median(near))
+    r_wall = 1.5 * car_half + 0.2  # beyond the car's corners: a ray still free here left it
     barrier = np.where(exit_ < m, (exit_ - first) * step, np.inf)
     opened = (hit > r_wall) & (free & (radii[None, :] > car_half)).any(axis=1)
     barrier = np.where(opened, 0.0, barrier)
@@ -224,10 +228,13 @@ def staging_pose(
     run = max(runs, key=lambda r: (len(r), -float(barrier[r].mean())))
     door = math.atan2(float(np.sin(angles[run]).sum()), float(np.cos(angles[run]).sum()))
     # The door plane: the closed door itself, else the walls either side of the opening.
+    # (beside an open door the nearer of those and the car's size: the car's front, not the
+    # landing wall that the same opening cuts).
     sides = [(int(run[0]) - 1) % p.rays, (int(run[-1]) + 1) % p.rays]
-    walls = [k for k in run if hit[k] <= r_wall] or [k for k in sides if hit[k] <= r_wall]
-    plane = [float(hit[k]) * math.cos(angles[k] - door) for k in walls]
-    door_m = float(np.clip(np.mean(plane), 0.3, r_wall)) if plane else car_half
+    shut = [float(hit[k]) * math.cos(angles[k] - door) for k in run if hit[k] <= r_wall]
+    side = [float(hit[k]) * math.cos(angles[k] - door) for k in sides if hit[k] <= r_wall]
+    plane = float(np.mean(shut)) if shut else min([*side, car_half])
+    door_m = float(np.clip(plane, 0.3, r_wall))
     want = door_m + p.distance_m
     sx, sy = cx + want * math.cos(door), cy + want * math.sin(door)
     if not bool(mask.is_traversable(sx, sy)):
