@@ -30,6 +30,8 @@ setup(
             f'floor_estimator = {PACKAGE}.nodes.floor_estimator:main',
             f'elevator_detector = {PACKAGE}.nodes.elevator_detector:main',
             f'floor_map_manager = {PACKAGE}.nodes.floor_map_manager:main',
+            f'floor_localizer = {PACKAGE}.nodes.floor_localizer:main',
+            f'route_planner = {PACKAGE}.nodes.route_planner:main',
             f'multifloor-slam = {PACKAGE}.cli.main:main',
         ],
     },
