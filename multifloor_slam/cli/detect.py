@@ -6,6 +6,10 @@ folder without any image is named on stderr; a missing or undecodable image give
 JSON line and is skipped. Exit status: 0 every input gave images and every image was read, 3 some
 input was skipped (``EXIT_PARTIAL``), 2 nothing to detect in (checked before the model loads)
 or no image could be read.
+
+Large photos are decoded reduced (JPEG) and shrunk before the letterbox, so an 8000x6000 photo
+costs a few MB, not 144 (:mod:`~multifloor_slam.elevators.image_files`); boxes are printed in
+the file's pixels all the same. Images over 200 MP get an ``error`` line.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 import sys
 from pathlib import Path
 
+from multifloor_slam.elevators.backends import BACKENDS
 from multifloor_slam.errors import EXIT_OK, EXIT_PARTIAL, InputDataError
 
 COMMAND = 'detect'
@@ -35,6 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument('--imgsz', type=int, default=320, help='network input size (default 320)')
     parser.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda:0'")
+    parser.add_argument(
+        '--backend',
+        choices=BACKENDS,
+        default='auto',
+        help='inference backend (auto: PyTorch FP16 on CUDA, else OpenVINO, else ONNX Runtime)',
+    )
 
 
 def _warn(text: str) -> None:
@@ -83,31 +94,40 @@ def _files(inputs: list[str]) -> tuple[list[Path], list[str]]:
 
 def run(args: argparse.Namespace) -> int:
     """Detect in every image; unreadable images give an ``error`` line and are skipped."""
-    import cv2
-
-    from multifloor_slam.elevators.detector import DetectorParams, ElevatorDetector
+    from multifloor_slam.elevators.detector import (
+        LARGE_IMAGE_FACTOR,
+        DetectorParams,
+        ElevatorDetector,
+    )
+    from multifloor_slam.elevators.image_files import read_image
 
     files, empty = _files(args.inputs)
-    detector = ElevatorDetector(
-        DetectorParams(model_path=args.model, conf=args.conf, imgsz=args.imgsz, device=args.device)
+    params = DetectorParams(
+        model_path=args.model,
+        conf=args.conf,
+        imgsz=args.imgsz,
+        device=args.device,
+        backend=args.backend,
     )
+    detector = ElevatorDetector(params)
     failed = 0
     for path in files:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None
-        if image is None:
-            failed += 1
-            why = 'cannot read image'
+        try:
             if not path.is_file():
-                why = 'no such file' if not path.exists() else 'not a file'
+                raise InputDataError('no such file' if not path.exists() else 'not a file')
+            loaded = read_image(path, LARGE_IMAGE_FACTOR * params.imgsz)
+        except (InputDataError, OSError) as err:
+            failed += 1
+            why = str(err) if isinstance(err, InputDataError) else f'cannot read: {err}'
             print(json.dumps({'file': str(path), 'error': why}), flush=True)
             continue
         detections = [
             {
                 'class': d.class_name,
                 'confidence': round(d.confidence, 4),
-                'box': [round(v, 1) for v in d.box_xyxy],
+                'box': [round(v, 1) for v in loaded.to_file_pixels(d.box_xyxy)],
             }
-            for d in detector.detect(image)
+            for d in detector.detect(loaded.image)
         ]
         print(json.dumps({'file': str(path), 'detections': detections}), flush=True)
     if failed == len(files):

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from multifloor_slam.elevators.backends import BACKENDS
 from multifloor_slam.errors import EXIT_OK, EXIT_PARTIAL, BagError, ConfigError
 
 COMMAND = 'process'
@@ -45,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--detector-rate', type=float, default=0.0, help='max frames/s (0: all)')
     parser.add_argument('--model', default='', help='YOLO .pt (default: the shipped model)')
     parser.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda:0'")
+    parser.add_argument(
+        '--backend',
+        choices=BACKENDS,
+        default='auto',
+        help='detector backend (auto: PyTorch FP16 on CUDA, else OpenVINO, else ONNX Runtime)',
+    )
     parser.add_argument('--floor-table', type=Path, help='a known floor table YAML to start from')
     parser.add_argument('--initial-floor', type=int, default=0, help='floor index at the start')
     parser.add_argument('--resolution', type=float, default=None, help='map cell size (m)')
@@ -113,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         topics={k: v for k, v in topics.items() if v},
         detector=args.detector,
         detector_rate_hz=args.detector_rate,
-        detector_params={'model_path': args.model, 'device': args.device},
+        detector_params={'model_path': args.model, 'device': args.device, 'backend': args.backend},
         mapper_params=mapper,
         floor_table=args.floor_table,
         initial_floor=args.initial_floor,

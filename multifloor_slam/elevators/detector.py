@@ -4,7 +4,14 @@ The detector calls the network directly rather than through ``YOLO.predict()``: 
 tensor upload, the forward pass and Ultralytics' own NMS. That is the same arithmetic as
 ``predict()`` (the tests compare the two) without its per-call set-up, which dominates at batch
 size 1 on a GPU and costs several milliseconds on a CPU. On CUDA the network runs in FP16 when
-``half`` is set; ``detect_batch`` runs several frames in one forward pass.
+``half`` is set; ``detect_batch`` runs several frames in one forward pass. On a CPU the forward
+pass can run in an exported OpenVINO or ONNX model instead (``backend``, see
+:mod:`~multifloor_slam.elevators.backends`): the same letterboxed tensor goes in, the same NMS
+runs on what comes out.
+
+Photos far larger than the network input (an 8000x6000 phone photo at ``imgsz`` 320) are first
+shrunk with area averaging to the letterbox size: the linear resize inside the letterbox would
+sample a few pixels out of every 25x25 block, and every later copy stays small.
 """
 
 from __future__ import annotations
@@ -20,11 +27,14 @@ from typing import Any
 import cv2
 import numpy as np
 
+from multifloor_slam.elevators import backends
 from multifloor_slam.errors import ConfigError, InputDataError, ModelError
 
 LOG = logging.getLogger(__name__)
 
 MODEL_FILE = 'elevator_yolo.pt'
+#: Images whose long side exceeds this many times ``imgsz`` are shrunk (area averaging) first.
+LARGE_IMAGE_FACTOR = 4
 
 
 def default_model_path() -> Path:
@@ -78,6 +88,9 @@ class DetectorParams:
         max_det: most detections kept per image.
         cpu_threads: torch CPU threads (process-wide); 0 = Ultralytics' choice, one less than
             the cores (max 8), which leaves a core to ROS and avoids OpenMP oversubscription.
+            Also the thread count of the OpenVINO and ONNX backends.
+        backend: ``'auto'`` (PyTorch on CUDA, else OpenVINO, else ONNX Runtime, else PyTorch),
+            ``'pytorch'``, ``'openvino'`` or ``'onnx'`` (both run on the CPU).
     """
 
     model_path: str = ''
@@ -88,8 +101,12 @@ class DetectorParams:
     iou: float = 0.5
     max_det: int = 20
     cpu_threads: int = 0
+    backend: str = 'auto'
 
     def __post_init__(self) -> None:
+        if self.backend not in backends.BACKENDS:
+            msg = f'backend must be one of {", ".join(backends.BACKENDS)}, got {self.backend!r}'
+            raise ConfigError(msg)
         if not (self.device in ('auto', 'cpu') or self.device.startswith(('cuda', 'mps'))):
             raise ConfigError(f"device must be 'auto', 'cpu' or 'cuda[:N]', got {self.device!r}")
         if self.imgsz < 32 or self.imgsz % 32:
@@ -130,24 +147,46 @@ def _box(xyxy: Any) -> tuple[float, float, float, float]:
     return x1, y1, x2, y2
 
 
-def as_bgr(image: Any) -> np.ndarray:
-    """Validate an image and return it as 3-channel uint8 BGR (grey and BGRA accepted).
-
-    Raises:
-        InputDataError: not a non-empty uint8 image with 1, 3 or 4 channels.
-    """
+def _checked(image: Any) -> np.ndarray:
+    """``image`` if it is a non-empty uint8 image with 1, 3 or 4 channels (1 channel -> 2-D)."""
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
         raise InputDataError('image must be a uint8 numpy array')
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]
     if image.ndim not in (2, 3) or image.shape[0] == 0 or image.shape[1] == 0:
         raise InputDataError(f'image has an unusable shape {image.shape}')
+    if image.ndim == 3 and image.shape[2] not in (3, 4):
+        raise InputDataError(f'image has {image.shape[2]} channels (1, 3 or 4 expected)')
+    return image
+
+
+def shrink(image: np.ndarray, imgsz: int) -> tuple[np.ndarray, float, float]:
+    """``image`` shrunk to long side ``imgsz`` if it is over ``LARGE_IMAGE_FACTOR * imgsz``.
+
+    Returns:
+        The image (itself when small enough) and the x and y factors from its pixels back to the
+        input's.
+    """
+    h, w = image.shape[:2]
+    if max(h, w) <= LARGE_IMAGE_FACTOR * imgsz:
+        return image, 1.0, 1.0
+    s = imgsz / max(h, w)
+    nw, nh = max(1, round(w * s)), max(1, round(h * s))
+    small = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
+    return small, w / nw, h / nh
+
+
+def as_bgr(image: Any) -> np.ndarray:
+    """Validate an image and return it as 3-channel uint8 BGR (grey and BGRA accepted).
+
+    Raises:
+        InputDataError: not a non-empty uint8 image with 1, 3 or 4 channels.
+    """
+    image = _checked(image)
     if image.ndim == 2:
         return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     if image.shape[2] == 4:
         return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    if image.shape[2] != 3:
-        raise InputDataError(f'image has {image.shape[2]} channels (1, 3 or 4 expected)')
     return image
 
 
@@ -185,11 +224,20 @@ class ElevatorDetector:
             raise ModelError(f'{path} is a {task!r} model, a detection model is needed')
         self.model_path = path
         self.device = resolve_device(self.params.device)
+        from ultralytics.utils import NUM_THREADS
+
+        threads = self.params.cpu_threads or NUM_THREADS
+        self.backend = backends.resolve_backend(self.params.backend, self.device)
+        self._runner: backends.Runner | None = None
+        if self.backend != 'pytorch':
+            self._runner = backends.load_runner(path, self.backend, self.params.imgsz, threads)
+            self.backend = self._runner.name if self._runner else 'pytorch'
+        if self._runner is not None and self.device != 'cpu':
+            LOG.info('the %s backend runs on the CPU, not %s', self.backend, self.device)
+            self.device = 'cpu'
         self.half = bool(self.params.half and self.device.startswith('cuda'))
         if self.device == 'cpu':
-            from ultralytics.utils import NUM_THREADS
-
-            torch.set_num_threads(self.params.cpu_threads or NUM_THREADS)
+            torch.set_num_threads(threads)
         self.names: dict[int, str] = {int(k): str(v) for k, v in names.items()}
         self._torch = torch
         self._yolo = yolo
@@ -207,13 +255,18 @@ class ElevatorDetector:
         for shape in ((480, 640, 3), (self.params.imgsz, self.params.imgsz, 3)):
             self.detect(np.zeros(shape, np.uint8))  # warm-up: allocations and kernel choice
 
-    def _prepare(self, images: list[np.ndarray]) -> Any:
+    def _letterboxed(self, images: list[np.ndarray]) -> np.ndarray:
+        """NHWC uint8 batch; one shape: the smallest stride-multiple rectangle, else square."""
         same = len({im.shape for im in images}) == 1
         letterbox = self._letterbox_cls(
             (self.params.imgsz, self.params.imgsz), auto=same, stride=self.stride
         )
         boxed = [np.asarray(letterbox(image=im)) for im in images]
-        arr = boxed[0][None] if len(boxed) == 1 else np.stack(boxed)
+        return boxed[0][None] if len(boxed) == 1 else np.stack(boxed)
+
+    def _prepare(self, images: list[np.ndarray]) -> Any:
+        """The network input tensor (PyTorch backend): NCHW RGB in [0, 1] on the device."""
+        arr = self._letterboxed(images)
         x = self._torch.from_numpy(arr).to(self.device, non_blocking=True)
         x = x.permute(0, 3, 1, 2).flip(1).contiguous()
         return (x.half() if self.half else x.float()).div_(255.0)
@@ -232,10 +285,17 @@ class ElevatorDetector:
         """
         if not images:
             return []
-        bgr = [as_bgr(im) for im in images]
-        x = self._prepare(bgr)
+        shrunk = [shrink(_checked(im), self.params.imgsz) for im in images]
+        bgr = [as_bgr(im) for im, _, _ in shrunk]
         with self._torch.inference_mode():
-            preds = self._net(x)
+            if self._runner is not None:
+                arr = self._letterboxed(bgr)
+                x = np.ascontiguousarray(arr[..., ::-1].transpose(0, 3, 1, 2), np.float32)
+                x /= 255.0
+                preds = self._torch.from_numpy(self._runner(x))
+            else:
+                x = self._prepare(bgr)
+                preds = self._net(x)
             out = self._nms(
                 preds,
                 self.params.conf,
@@ -244,11 +304,14 @@ class ElevatorDetector:
                 end2end=self._end2end,
             )
             rows_per_image = []
-            for det, im in zip(out, bgr, strict=True):
+            for det, im, (_, fx, fy) in zip(out, bgr, shrunk, strict=True):
                 det = det[:, :6]
                 if len(det):
                     det[:, :4] = self._scale_boxes(x.shape[2:], det[:, :4], im.shape)
-                rows_per_image.append(det.float().cpu().numpy())
+                rows = det.float().cpu().numpy()
+                rows[:, [0, 2]] *= fx
+                rows[:, [1, 3]] *= fy
+                rows_per_image.append(rows)
         results = []
         for rows in rows_per_image:
             results.append(
@@ -335,4 +398,5 @@ __all__ = [
     'default_model_path',
     'draw_detections',
     'resolve_device',
+    'shrink',
 ]

@@ -69,6 +69,8 @@ DESCRIPTIONS = {
     'iou': 'NMS IoU threshold',
     'max_det': 'most detections per frame',
     'cpu_threads': 'torch CPU threads (process-wide); 0 = cores - 1 (max 8)',
+    'backend': "'auto' (CUDA: PyTorch FP16; CPU: OpenVINO, else ONNX Runtime), 'pytorch', "
+    "'openvino' or 'onnx' (exported once into ~/.cache/multifloor_slam)",
     'window': 'M: frames in the smoothing window',
     'min_hits': 'N: frames of the window that must show a state',
     'min_confidence': 'detections below this score do not count as state evidence',
@@ -144,8 +146,9 @@ class ElevatorDetectorNode(Node):
         self._worker = threading.Thread(target=self._run, name='elevator_detector', daemon=True)
         self._worker.start()
         self.get_logger().info(
-            f'model {self.detector.model_path} on {self.detector.device}'
-            f'{" fp16" if self.detector.half else ""}, imgsz {self.detector_params.imgsz}, '
+            f'model {self.detector.model_path} on {self.detector.device} '
+            f'({self.detector.backend}{" fp16" if self.detector.half else ""}), '
+            f'imgsz {self.detector_params.imgsz}, '
             f'listening on {self.resolve_topic_name(topic)}'
         )
 

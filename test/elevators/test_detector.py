@@ -178,3 +178,26 @@ def test_default_model_path_prefers_the_installed_share(tmp_path: Path) -> None:
     env['AMENT_PREFIX_PATH'] = str(tmp_path / 'elsewhere')
     out = subprocess.run([sys.executable, '-c', probe], env=env, capture_output=True, text=True)
     assert Path(out.stdout.strip()) == default_model_path(), out.stderr
+
+
+def test_huge_photo_is_shrunk_before_the_letterbox_and_boxes_stay_in_its_pixels(
+    detector: ElevatorDetector,
+) -> None:
+    import cv2
+
+    from multifloor_slam.elevators.detector import LARGE_IMAGE_FACTOR, shrink
+
+    scenes = (render_scene(FRESH_SEED, i, SceneParams(height=240)).image for i in range(50, 80))
+    image = next(im for im in scenes if detector.detect(im))
+    huge = cv2.resize(image, (8000, 6000), interpolation=cv2.INTER_NEAREST)
+    small, fx, fy = shrink(huge, 320)
+    assert small.shape == (240, 320, 3) and fx == fy == 25.0
+    assert np.array_equal(small, image)  # area averaging of 25x25 blocks of one colour
+    edge = LARGE_IMAGE_FACTOR * 320
+    same = np.zeros((edge, edge // 2, 3), np.uint8)
+    assert shrink(same, 320)[0] is same
+    ref = detector.detect(image)
+    got = detector.detect(huge)
+    assert ref and [d.class_name for d in got] == [d.class_name for d in ref]
+    for a, b in zip(got, ref, strict=True):
+        assert np.allclose(a.box_xyxy, np.array(b.box_xyxy) * 25.0, atol=1.0)
