@@ -177,3 +177,25 @@ def test_a_missing_building_file_is_a_config_error(executor: Any, tmp_path: Path
         FloorLocalizerNode(
             parameter_overrides=[Parameter('building_file', value=str(tmp_path / 'nothing'))]
         )
+
+
+def test_nav_params_file_lists_every_parameter_with_its_default() -> None:
+    import dataclasses
+
+    import yaml
+
+    from multifloor_slam.navigation.localization import LocalizerParams
+    from multifloor_slam.nodes.floor_localizer import FloorLocalizerNodeParams
+
+    repo = Path(__file__).resolve().parents[2]
+    data = yaml.safe_load((repo / 'config' / 'nav2_multifloor.yaml').read_text())
+    section = data['floor_localizer']['ros__parameters']
+    defaults = {
+        f.name: f.default
+        for cls in (FloorLocalizerNodeParams, LocalizerParams)
+        for f in dataclasses.fields(cls)
+    }
+    assert section == defaults
+    amcl = data['amcl']['ros__parameters']
+    assert amcl['first_map_only'] is False and amcl['set_initial_pose'] is False
+    assert amcl['map_topic'] == 'map' and amcl['global_frame_id'] == section['frame_id']

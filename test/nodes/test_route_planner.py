@@ -134,3 +134,21 @@ def test_bad_goals_publish_a_clear_error(
     assert spin(executor, lambda: bool(robot.plans), 20.0)
     plan = robot.plans[-1]
     assert plan['ok'] is False and words in plan['error'], plan
+
+
+def test_nav_params_file_lists_every_route_planner_parameter_with_its_default() -> None:
+    import dataclasses
+
+    import yaml
+
+    from multifloor_slam.navigation.route_types import RouteParams
+    from multifloor_slam.nodes.route_planner import RoutePlannerNodeParams
+
+    repo = Path(__file__).resolve().parents[2]
+    data = yaml.safe_load((repo / 'config' / 'nav2_multifloor.yaml').read_text())
+    defaults = {
+        f.name: f.default
+        for cls in (RoutePlannerNodeParams, RouteParams)
+        for f in dataclasses.fields(cls)
+    }
+    assert data['route_planner']['ros__parameters'] == defaults
