@@ -12,8 +12,9 @@ One scan is read like this (numpy, vectorised over beams and candidate box headi
 2. For each candidate heading ``theta`` of the box (0-87 deg in 3 deg steps; a box is symmetric
    under 90 deg turns) the beams fall into four 90 deg sectors around ``theta``. A wall across
    a sector makes a sharp peak in the histogram of its hits' projections on the sector's axis
-   (5 cm bins), a wall along it only a thin spread; the side's wall is its *nearest* clear peak,
-   so the far wall of a car with open doors wins over the corridor wall seen through them. A
+   (5 cm bins), a wall along it only a thin spread. The side's wall is its farthest clear peak
+   that keeps the box car-sized (a person in the car peaks nearer than the wall behind), else
+   its nearest (the corridor wall seen through open doors is farther than any car). A
    sector the scan does not cover at all (behind a 180 deg laser) has its wall at the robot
    (0 m) and its box side counts against half the minimum size; a seen sector with no peak is
    open space.
@@ -150,15 +151,17 @@ def _runs(mask: NDArray[np.bool_], merge: int) -> list[tuple[int, int]]:
 
 
 def _fit_walls(
-    a: NDArray[np.float64], r_hit: NDArray[np.float64], used: NDArray[np.bool_]
+    a: NDArray[np.float64], r_hit: NDArray[np.float64], used: NDArray[np.bool_], car_max_m: float
 ) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.float64]]:
     """Per candidate heading: the four wall distances, which sides are unseen, and a score.
 
-    A side's wall is the nearest clear peak (3 bins holding a fifth of the sector's hits) in the
-    histogram of its sector's hits projected on the side's axis: the far wall of a car with its
-    doors open and the corridor wall seen through them both peak, and the car's is the nearer.
-    Within a 90 deg sector, hits on a wall along the axis spread thinly over many bins. The
-    score is the number of hits on the four peaks; -1 where a seen side has no wall.
+    Clear peaks (3 bins holding a fifth of the sector's hits) in the histogram of a sector's
+    hits projected on its axis are walls; within a 90 deg sector, hits on a wall along the axis
+    spread thinly over many bins. A side's wall is its farthest peak that keeps the box within
+    ``car_max_m`` of the opposite side's nearest peak, else its nearest: a person standing in
+    the car peaks nearer than the car wall behind them, and the corridor wall seen through open
+    doors peaks farther than any car. The score is the number of hits on the four chosen peaks;
+    -1 where a seen side has no peak.
     """
     n_h, nb = _HEADINGS.size, _N_BINS
     rel = a[None, :] - _HEADINGS[:, None]
@@ -174,11 +177,17 @@ def _fit_walls(
     sig = c3 >= need
     first = np.argmax(sig, axis=-1)
     found = sig.any(axis=-1)
-    win = first[..., None] + np.arange(3)
+    # the farthest peak that keeps the side car-sized against the opposite side's nearest peak
+    nearest = np.where(found, (first + 1.5) * _BIN_M, np.inf)
+    nearest[unseen] = 0.0
+    limit = car_max_m - nearest[:, [2, 3, 0, 1]]
+    fits = sig & ((np.arange(nb - 2) + 1.5) * _BIN_M <= limit[..., None])
+    pick = np.where(fits.any(axis=-1), nb - 3 - np.argmax(fits[..., ::-1], axis=-1), first)
+    win = pick[..., None] + np.arange(3)
     j = np.argmax(np.take_along_axis(counts, win, axis=-1), axis=-1)  # the peak bin in 3
-    walls = np.where(found, (first + j + 0.5) * _BIN_M, np.nan)
+    walls = np.where(found, (pick + j + 0.5) * _BIN_M, np.nan)
     walls[unseen] = 0.0
-    peak = np.take_along_axis(c3, first[..., None], axis=-1)[..., 0]
+    peak = np.take_along_axis(c3, pick[..., None], axis=-1)[..., 0]
     score = (peak * found).sum(axis=1).astype(np.float64)
     score[(~found & ~unseen).any(axis=1)] = -1.0
     return walls, unseen, score
@@ -203,7 +212,7 @@ def scan_evidence(rec: ScanRecord, params: LaserParams | None = None) -> LaserEv
     if n_used < _MIN_BEAMS or n_used * abs(math.degrees(inc)) < p.laser_min_coverage_deg:
         return LaserEvidence(rec.t, 'unknown')
     r_hit = np.where(hit, r, np.nan)
-    walls, unseen_all, score = _fit_walls(a, r_hit, used)
+    walls, unseen_all, score = _fit_walls(a, r_hit, used, p.car_max_m)
     k = int(np.argmax(score))
     if score[k] < 0:  # some side has no wall at all: open space that way
         return LaserEvidence(rec.t, 'open')

@@ -1,7 +1,10 @@
 """The three nodes' stages connected directly: records in stamp order -> a building.
 
 ``FloorStage`` -> (floor, riding, altitude, table) -> ``MapStage``; ``ElevatorStage`` ->
-elevator state -> both. The live nodes run these same stages and hand the same records over DDS
+elevator state -> both. The elevator stage also takes the floor stage's riding flags and the
+laser scans (the barometer and laser evidence of its fused state), as the live
+``elevator_detector`` subscribes ``floor/riding`` and ``scan``. The live nodes run these same
+stages and hand the same records over DDS
 (:func:`~multifloor_slam.pipeline.floor_stage.floor_outputs` is the list both paths use); here
 they are handed over in stamp order without DDS, so a bag always gives the same building.
 """
@@ -15,6 +18,7 @@ from pathlib import Path
 
 from multifloor_slam.floors.estimator import RideEvent
 from multifloor_slam.io.records import (
+    BoolRecord,
     ElevatorStateRecord,
     ImageRecord,
     PressureRecord,
@@ -72,6 +76,8 @@ class BuildingPipeline:
     def _forward(self, out: FloorOutput) -> None:
         for kind, rec in floor_outputs(out):
             self.map_stage.feed(kind, rec)
+            if self.elevator_stage is not None and isinstance(rec, BoolRecord):
+                self.elevator_stage.on_riding(rec.t, rec.value)
         floor, riding = out.floor, out.riding
         if floor is not None or riding is not None:
             last = self.floor_trace[-1] if self.floor_trace else (0.0, 0, False)
@@ -119,6 +125,10 @@ class BuildingPipeline:
             t0 = time.perf_counter()
             self.map_stage.feed(kind, rec)
             self.timer.add('scan' if isinstance(rec, ScanRecord) else 'map', t0)
+            if self.elevator_stage is not None and isinstance(rec, ScanRecord):
+                t0 = time.perf_counter()
+                self.elevator_stage.on_scan(rec)
+                self.timer.add('laser', t0)
 
     def save(self, out_dir: Path) -> Path:
         """Write the building (maps, building.yaml with the floor table, Open-RMF, PNG)."""
