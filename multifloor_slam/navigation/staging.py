@@ -238,10 +238,10 @@ def staging_pose(
     want = door_m + p.distance_m
     sx, sy = cx + want * math.cos(door), cy + want * math.sin(door)
     if not bool(mask.is_traversable(sx, sy)):
-        near = _nearest_traversable(mask, sx, sy, p.search_m)
-        if near is None:
+        moved = _nearest_traversable(mask, sx, sy, p.search_m)
+        if moved is None:
             return _fallback(mask, cx, cy, car_half, p)
-        sx, sy = near
+        sx, sy = moved
     return StagingPose(sx, sy, _wrap(door + math.pi), 'door', _wrap(door), door_m)
 
 
