@@ -4,10 +4,16 @@ Run from the repository root::
 
     PYTHONPATH=$PWD python benchmarks/detector_speed.py                 # CPU, imgsz 320
     PYTHONPATH=$PWD python benchmarks/detector_speed.py --device cuda   # GPU: FP16 + batching
+    PYTHONPATH=$PWD python benchmarks/detector_speed.py --backend openvino --no-node
+    PYTHONPATH=$PWD python benchmarks/detector_speed.py --backend all --no-node  # each in turn
+
+``--backend`` is the detector's (``auto``, ``pytorch``, ``openvino``, ``onnx``; ``all`` runs the
+core rows once per backend); the node rows use the first backend named.
 
 Rows (all in the same process, on the same frames, 640x480 bgr8 camera images):
 
-- ``model forward``: the network alone on a prepared tensor (batch 1);
+- ``model forward``: the network alone on a prepared tensor (batch 1; the exported graph for
+  ``openvino`` and ``onnx``);
 - ``model forward batch B``: one forward of B frames, per frame;
 - ``detector.detect``: letterbox + upload + forward + NMS (what the node calls);
 - ``ultralytics predict``: ``YOLO.predict()`` on the same frame, for reference;
@@ -57,7 +63,9 @@ def _row(name: str, ms: list[float], per: int = 1) -> tuple[str, float, float, f
     return name, med, p95, 1e3 / med
 
 
-def bench_core(args: argparse.Namespace, frames: list[np.ndarray]) -> list[tuple]:
+def bench_core(
+    args: argparse.Namespace, frames: list[np.ndarray], backend: str, reference: bool = True
+) -> tuple[list[tuple], str]:
     import torch
 
     from multifloor_slam.elevators.detector import DetectorParams, ElevatorDetector
@@ -69,31 +77,40 @@ def bench_core(args: argparse.Namespace, frames: list[np.ndarray]) -> list[tuple
             imgsz=args.imgsz,
             half=True,
             cpu_threads=args.threads,
+            backend=backend,
         )
     )
     sync = torch.cuda.synchronize if det.device.startswith('cuda') else (lambda: None)
-    x = det._prepare([frames[0]])
+    run = det._runner if det._runner is not None else det._net
+
+    def prepare(images: list[np.ndarray]):
+        if det._runner is None:
+            return det._prepare(images)
+        arr = det._letterboxed(images)
+        return np.ascontiguousarray(arr[..., ::-1].transpose(0, 3, 1, 2), np.float32) / 255.0
+
+    x = prepare([frames[0]])
     with torch.inference_mode():
         for _ in range(5):
-            det._net(x)
+            run(x)
         sync()
 
         def forward() -> None:
-            det._net(x)
+            run(x)
             sync()
 
-        rows = [_row('model forward (batch 1)', _time_ms(forward, args.reps))]
-        xb = det._prepare(frames[: args.batch])
-        det._net(xb)
+        rows = [_row(f'model forward (batch 1) [{det.backend}]', _time_ms(forward, args.reps))]
+        xb = prepare(frames[: args.batch])
+        run(xb)
         sync()
 
         def forward_b() -> None:
-            det._net(xb)
+            run(xb)
             sync()
 
         rows.append(
             _row(
-                f'model forward batch {args.batch} (per frame)',
+                f'model forward batch {args.batch} (per frame) [{det.backend}]',
                 _time_ms(forward_b, max(3, args.reps // 4)),
                 args.batch,
             )
@@ -101,17 +118,19 @@ def bench_core(args: argparse.Namespace, frames: list[np.ndarray]) -> list[tuple
     k = iter(range(10**9))
     rows.append(
         _row(
-            'detector.detect (letterbox+forward+NMS)',
+            f'detector.detect (letterbox+forward+NMS) [{det.backend}]',
             _time_ms(lambda: det.detect(frames[next(k) % len(frames)]), args.reps),
         )
     )
     rows.append(
         _row(
-            f'detector.detect_batch {args.batch} (per frame)',
+            f'detector.detect_batch {args.batch} (per frame) [{det.backend}]',
             _time_ms(lambda: det.detect_batch(frames[: args.batch]), max(3, args.reps // 4)),
             args.batch,
         )
     )
+    if not reference:
+        return rows, f'{det.device}{" fp16" if det.half else " fp32"} {det.backend}'
     det.predict_reference(frames[0])
     rows.append(
         _row(
@@ -119,7 +138,7 @@ def bench_core(args: argparse.Namespace, frames: list[np.ndarray]) -> list[tuple
             _time_ms(lambda: det.predict_reference(frames[next(k) % len(frames)]), args.reps),
         )
     )
-    return rows, det.device + (' fp16' if det.half else ' fp32')
+    return rows, f'{det.device}{" fp16" if det.half else " fp32"} {det.backend}'
 
 
 def bench_node(args: argparse.Namespace, frames: list[np.ndarray]) -> tuple[list[tuple], str]:
@@ -140,6 +159,7 @@ def bench_node(args: argparse.Namespace, frames: list[np.ndarray]) -> tuple[list
         Parameter('model_path', value=args.model),
         Parameter('publish_debug_image', value=False),
         Parameter('cpu_threads', value=args.threads),
+        Parameter('backend', value=args.backends[0]),
     ]
     node = ElevatorDetectorNode(parameter_overrides=params)
     bench = Node('detector_bench')
@@ -182,7 +202,7 @@ def bench_node(args: argparse.Namespace, frames: list[np.ndarray]) -> tuple[list
             ok = cond.wait_for(lambda key=key: any(abs(s - key) < 1e-6 for s in got), timeout=5.0)
         if ok and i >= 5:
             lat.append(1e3 * (max(got.values()) - t0))
-    rows = [_row('node latency (Image -> elevator/state)', lat)]
+    rows = [_row(f'node latency (Image -> elevator/state) [{node.detector.backend}]', lat)]
     before = dict(vars(node.stats))
     got.clear()
     t_end = time.perf_counter() + args.seconds
@@ -220,11 +240,25 @@ def main() -> None:
     ap.add_argument('--rate', type=float, default=30.0, help='camera rate for the throughput row')
     ap.add_argument('--seconds', type=float, default=5.0)
     ap.add_argument('--no-node', action='store_true', help='skip the ROS node rows')
+    ap.add_argument(
+        '--backend',
+        default='auto',
+        help="'auto', 'pytorch', 'openvino', 'onnx', a comma list, or 'all'",
+    )
     args = ap.parse_args()
     if args.device == 'cuda':
         args.device = 'cuda:0'
+    args.backends = (
+        ['pytorch', 'openvino', 'onnx'] if args.backend == 'all' else args.backend.split(',')
+    )
     frames = _frames(16)
-    rows, dev = bench_core(args, frames)
+    rows: list[tuple] = []
+    devs = []
+    for i, backend in enumerate(args.backends):
+        more, dev = bench_core(args, frames, backend, reference=i == 0)
+        rows += more
+        devs.append(dev)
+    dev = ', '.join(devs)
     note = ''
     if not args.no_node:
         node_rows, note = bench_node(args, frames)
@@ -233,11 +267,11 @@ def main() -> None:
 
     threads = torch.get_num_threads()
     print(f'\nelevator detector, imgsz {args.imgsz}, {dev}, 640x480 frames, {threads} threads')
-    print(f'| {"what":46} | median ms | p95 ms |   fps |')
-    print(f'|{"-" * 48}|----------:|-------:|------:|')
+    print(f'| {"what":58} | median ms | p95 ms |   fps |')
+    print(f'|{"-" * 60}|----------:|-------:|------:|')
     for name, med, p95, fps in rows:
         p95s = '' if np.isnan(p95) else f'{p95:.1f}'
-        print(f'| {name:46} | {med:9.1f} | {p95s:>6} | {fps:5.1f} |')
+        print(f'| {name:58} | {med:9.1f} | {p95s:>6} | {fps:5.1f} |')
     if note:
         print(f'\nthroughput run: {note}')
 

@@ -75,6 +75,8 @@ def main() -> None:
     parser.add_argument('--none-len', type=float, default=12.0, help='their length (s)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the none-stretch picks')
     parser.add_argument('--threads', type=int, default=2, help='torch CPU threads')
+    parser.add_argument('--model', default='', help='weights (default: the shipped model)')
+    parser.add_argument('--backend', default='auto', help='auto, pytorch, openvino or onnx')
     args = parser.parse_args()
 
     root = args.bag_dir
@@ -87,11 +89,15 @@ def main() -> None:
     rides = [int(x) for x in args.rides.split(',') if x.strip()]
     windows = _windows(t_truth, s_truth, rides, args.none_windows, args.none_len, args.seed)
 
-    det = ElevatorDetector(DetectorParams(device='cpu', cpu_threads=args.threads))
+    det = ElevatorDetector(
+        DetectorParams(
+            model_path=args.model, device='cpu', cpu_threads=args.threads, backend=args.backend
+        )
+    )
     sm = ElevatorStateMachine()
     p = sm.params
     idx = {s: i for i, s in enumerate(STATES)}
-    conf = np.zeros((4, 4), np.int64)
+    conf = np.zeros((len(STATES), len(STATES)), np.int64)
     door_hit = door_n = int_hit = int_n = 0
     n_frames, t_det = 0, 0.0
     with BagReader(root / 'bag') as bag:
@@ -124,7 +130,10 @@ def main() -> None:
                     )
 
     print(f'bag: {root}  windows: {len(windows)}  frames: {n_frames}  ', end='')
-    print(f'detector: {n_frames / max(t_det, 1e-9):.1f} frames/s ({args.threads} threads)')
+    print(
+        f'detector: {n_frames / max(t_det, 1e-9):.1f} frames/s ({args.threads} threads, '
+        f'{det.backend}), model {det.model_path.name} ({", ".join(det.names.values())})'
+    )
     print()
     print('| truth \\ state | ' + ' | '.join(f'{s:>11s}' for s in STATES) + ' | frames | recall |')
     print('|---|' + '---:|' * (len(STATES) + 2))
