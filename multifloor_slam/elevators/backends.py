@@ -144,6 +144,9 @@ def _export(weights: Path, backend: str, imgsz: int, target: Path) -> None:
     """Export ``weights`` into the folder ``target`` (atomically: temp folder, then rename)."""
     from multifloor_slam.elevators.detector import import_yolo
 
+    if backend == 'onnx' and not _importable('onnx'):
+        # Ultralytics would try to pip-install it (and fail offline) without a clear message.
+        raise ImportError('the ONNX export needs the onnx package (pip install onnx)')
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix='.tmp-', dir=target.parent))
     try:

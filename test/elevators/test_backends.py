@@ -127,3 +127,15 @@ def test_auto_backend_choice_and_bad_names() -> None:
     assert resolve_backend('pytorch', 'cpu') == 'pytorch'
     with pytest.raises(ConfigError, match='backend'):
         DetectorParams(backend='tensorrt')
+
+
+def test_onnx_export_without_the_onnx_package_says_so_and_falls_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / 'cache'))  # nothing exported yet
+    monkeypatch.setitem(sys.modules, 'onnx', None)
+    with caplog.at_level(logging.WARNING, logger='multifloor_slam.elevators.backends'):
+        det = ElevatorDetector(DetectorParams(device='cpu', backend='onnx'))
+    assert det.backend == 'pytorch'
+    assert 'needs the onnx package' in caplog.text
+    assert not list((tmp_path / 'cache').rglob('*.onnx'))
