@@ -80,7 +80,8 @@ class StagingPose:
         yaw: heading (rad), facing the car.
         method: ``door`` (the opening was seen), ``nearest_free`` or ``car`` (fallbacks).
         door_yaw: direction from the car centre to its opening on this floor (rad).
-        door_m: distance from the car centre to the door plane (m).
+        door_m: distance from the car centre to the door plane (m): for a closed door its
+            landing side, where the free space in front of the car begins.
     """
 
     x: float
@@ -207,8 +208,8 @@ def staging_pose(
     m = len(radii)
     first = np.where(occ.any(axis=1), np.argmax(occ, axis=1), m)
     # Where free space (0.5 m of it) begins behind the first wall, and how thick that wall is.
-    starts = _free_run_starts(free, max(2, round(0.5 / step)))
-    starts &= np.arange(m)[None, :] > first[:, None]
+    starts_any = _free_run_starts(free, max(2, round(0.5 / step)))
+    starts = starts_any & (np.arange(m)[None, :] > first[:, None])
     exit_ = np.where(starts.any(axis=1), np.argmax(starts, axis=1), m)
     hit = np.where(first < m, radii[np.minimum(first, m - 1)], r_max)
     # The car's size as the map shows it (the parameter is a guess): most rays end on its walls.
@@ -217,9 +218,23 @@ def staging_pose(
         car_half = float(np.median(near))
     r_wall = 1.5 * car_half + 0.2  # beyond the car's corners: a ray still free here left it
     barrier = np.where(exit_ < m, (exit_ - first) * step, np.inf)
-    opened = (hit > r_wall) & (free & (radii[None, :] > car_half)).any(axis=1)
-    barrier = np.where(opened, 0.0, barrier)
-    barrier = np.where(hit <= r_wall + step, barrier, np.where(opened, 0.0, np.inf))
+    # A ray that meets no wall at the car left it through an open door only if it crossed the
+    # car's boundary in known free space. Through unknown space (a car or shaft wall the scans
+    # never saw) it is no door: its barrier is that unknown band, so a room behind an unseen
+    # wall cannot outbid the real, closed door (it did, with barrier 0, before).
+    idx = np.arange(m)[None, :]
+    band = (radii >= car_half) & (radii <= r_wall)
+    opened = (hit > r_wall) & (free | ~band[None, :]).all(axis=1)
+    past = ~free & (radii >= car_half)[None, :]
+    gap0 = np.where(past.any(axis=1), np.argmax(past, axis=1), m)
+    out = starts_any & (idx > gap0[:, None])
+    gap1 = np.where(out.any(axis=1), np.argmax(out, axis=1), m)
+    unseen = np.where(gap1 < m, (gap1 - gap0) * step, np.inf)
+    walled = hit <= r_wall + step
+    barrier = np.where(walled, barrier, np.where(opened, 0.0, unseen))
+    # Where the free space in front of the car begins on each ray: the landing side of a
+    # closed door (the face a waiting robot sees), not the car door seen from inside.
+    outer = radii[np.minimum(np.where(walled, exit_, gap1), m - 1)]
     candidate = barrier <= p.max_barrier_m
     if not candidate.any():
         return _fallback(mask, cx, cy, car_half, p)
@@ -227,11 +242,11 @@ def staging_pose(
     runs = _runs(candidate & (barrier <= best + p.barrier_tolerance_m))
     run = max(runs, key=lambda r: (len(r), -float(barrier[r].mean())))
     door = math.atan2(float(np.sin(angles[run]).sum()), float(np.cos(angles[run]).sum()))
-    # The door plane: the closed door itself, else the walls either side of the opening.
-    # (beside an open door the nearer of those and the car's size: the car's front, not the
-    # landing wall that the same opening cuts).
+    # The door plane: the landing side of the closed door, else the walls either side of the
+    # opening (beside an open door the nearer of those and the car's size: the car's front,
+    # not the landing wall that the same opening cuts).
     sides = [(int(run[0]) - 1) % p.rays, (int(run[-1]) + 1) % p.rays]
-    shut = [float(hit[k]) * math.cos(angles[k] - door) for k in run if hit[k] <= r_wall]
+    shut = [float(outer[k]) * math.cos(angles[k] - door) for k in run if not opened[k]]
     side = [float(hit[k]) * math.cos(angles[k] - door) for k in sides if hit[k] <= r_wall]
     plane = float(np.mean(shut)) if shut else min([*side, car_half])
     door_m = float(np.clip(plane, 0.3, r_wall))

@@ -54,6 +54,31 @@ def _shaft_map(door: str) -> TrinaryGrid:
     return TrinaryGrid(v, (0.0, 0.0), RES)
 
 
+def _unseen_side_wall_map() -> TrinaryGrid:
+    """The closed-door shaft with a room west of it behind walls the scans never saw.
+
+    As on the demo building's L2: the shaft's and the car's west walls are unknown, so rays
+    west leave the car's known free inside, cross 0.6 m of unknown and enter the room without
+    meeting a wall. That is no door; the real one is the closed door south.
+    """
+    v = _shaft_map('closed').values.copy()
+    x = (np.arange(200) + 0.5) * RES
+    xx, yy = np.meshgrid(x, x)
+    v[(xx >= 0.5) & (xx < 3.4) & (yy >= 3.6) & (yy < 8.0)] = 0  # the room
+    v[(xx >= 3.4) & (xx < 4.0) & (yy >= 3.6) & (yy < 6.4)] = -1  # walls never seen
+    return TrinaryGrid(v, (0.0, 0.0), RES)
+
+
+def test_a_room_behind_unseen_car_walls_is_not_taken_for_the_door() -> None:
+    """Regression: the unknown band was ignored and the room won as an 'open door'."""
+    mask = traversable(_unseen_side_wall_map(), 0.25)
+    pose = staging_pose(mask, (5.0, 5.0), (1.6, 1.6), StagingParams(distance_m=1.0))
+    assert pose.method == 'door'
+    assert _angle(pose.door_yaw, -math.pi / 2.0) < math.radians(6)
+    assert pose.x == pytest.approx(5.0, abs=0.15)
+    assert pose.y == pytest.approx(2.9, abs=0.2)
+
+
 @pytest.mark.parametrize('door', ['open', 'closed'])
 def test_staging_is_a_metre_in_front_of_the_opening_facing_the_car(door: str) -> None:
     mask = traversable(_shaft_map(door), 0.25)
