@@ -16,14 +16,17 @@ import math
 from multifloor_slam.elevators.state import STATES as ELEVATOR_STATES
 from multifloor_slam.errors import ConfigError
 from multifloor_slam.floors.barometric import scale_height_m
-from multifloor_slam.floors.floor_table import FloorTable
+from multifloor_slam.floors.floor_table import FloorTable, compose_renumberings
 from multifloor_slam.floors.gaps import gap_candidates
 from multifloor_slam.floors.outputs import Decision, FloorState, RideEvent
 from multifloor_slam.floors.params import PARAM_DESCRIPTIONS, FloorEstimatorParams
 from multifloor_slam.floors.pressure_filter import PressureFilter
 from multifloor_slam.floors.ride_detector import RideDetector, Step
+from multifloor_slam.floors.step_shape import door_like, stepwise
 
 _SAW_CAR = ('doors_open', 'inside')
+_COUNTED = ['rides', 'new_floors', 'small_steps', 'ambiguous_steps', 'gap_rides']
+_COUNTED += ['corrections', 'bad_elevator_state', 'unknown_floor', 'renumbered']
 
 
 class FloorEstimator:
@@ -66,16 +69,9 @@ class FloorEstimator:
         self._unknown: list[int] = []
         self._t_unknown = -math.inf
         self.unknown_s = 0.0
-        self._counts: dict[str, int] = {
-            'rides': 0,
-            'new_floors': 0,
-            'small_steps': 0,
-            'ambiguous_steps': 0,
-            'gap_rides': 0,
-            'corrections': 0,
-            'bad_elevator_state': 0,
-            'unknown_floor': 0,
-        }
+        self._counts: dict[str, int] = dict.fromkeys(_COUNTED, 0)
+        #: Every renumbering of the table, oldest first: ``{old index: new index}``.
+        self.renumberings: list[dict[int, int]] = []
 
     # ---------------------------------------------------------------- public API
     @property
@@ -209,24 +205,7 @@ class FloorEstimator:
                 return 'small', cur, 0.0, dz
         if abs(dz) < p.min_step_m * factor:
             return 'small', cur, 0.0, dz
-        if step.sample_interval_s <= p.min_transition_s / 3.0:
-            abrupt = p.min_transition_s
-        else:
-            # Too few samples to time a ride: only a jump with no sample on the way counts.
-            abrupt = 0.5 * step.sample_interval_s
-        slow_rate = step.sample_interval_s > p.min_transition_s / 3.0
-        quick = slow_rate and step.transition_s <= 1.5 * step.sample_interval_s
-        # Doors and HVAC change the pressure within a sample, or in a few jumps with flat
-        # stretches between; a car needs seconds and moves smoothly. At low rates a fast car
-        # and two door steps in a row look alike: ask for more height than they can fake.
-        door_like = (
-            abs(dz) < p.abrupt_max_step_m
-            and (
-                step.transition_s < abrupt
-                or (step.sample_interval_s <= 0.6 and step.jump_fraction > p.max_jump_fraction)
-            )
-        ) or ((quick or step.jump_fraction > p.max_jump_fraction) and abs(dz) < p.jumpy_min_step_m)
-        if check_shape and door_like and not self._reverts_last_ride(cur, dz, step):
+        if check_shape and door_like(step, dz, p) and not self._reverts_last_ride(cur, dz, step):
             return 'small', cur, 0.0, dz
         z = table.elevation(cur) + dz
         nearest = table.nearest(z, exclude=cur)
@@ -254,14 +233,14 @@ class FloorEstimator:
             kind, to = 'snap', nearest.index
             conf = (1.0 - 0.5 * (r / tol) ** 2) * (0.6 + 0.4 * q_noise)
         elif r >= p.new_floor_min_separation_m:
-            index = table.index_for_new_floor(z, p.nominal_storey_m)
-            if index is not None and index not in table:
+            index = table.index_for_new_floor(z, p.nominal_storey_m, p.max_storey_m)
+            if index is not None:
                 kind, to = 'new', index
                 sep = p.new_floor_min_separation_m
                 extra = 1.0 if math.isinf(r) else min(1.0, (r - sep) / sep)
                 conf = (0.5 + 0.3 * extra) * (0.6 + 0.4 * q_noise)
             else:
-                # No free index between two known floors: the nearest one, unsure.
+                # Numbering fixed by seeded floors left no index there: the nearest, unsure.
                 assert nearest is not None
                 kind, to, conf = 'ambiguous', nearest.index, 0.1
         else:
@@ -276,15 +255,6 @@ class FloorEstimator:
         elif no_elev > 0.0:
             conf *= 1.0 - (1.0 - p.no_elevator_confidence_factor) * no_elev
         return kind, to, min(1.0, max(0.0, conf)), dz
-
-    def _stepwise(self, step: Step, dz: float) -> bool:
-        """A smaller step made of jumps with a flat stretch half-way (door steps or ride+door)."""
-        p = self._p
-        return (
-            abs(dz) < p.abrupt_max_step_m
-            and step.plateau_s >= p.max_plateau_s
-            and step.jump_fraction >= p.plateau_min_jump_fraction
-        )
 
     def _reverts_last_ride(self, cur: int, dz: float, step: Step) -> bool:
         """Does ``step`` lead straight back to where the last ride started, soon after it?
@@ -306,7 +276,8 @@ class FloorEstimator:
     ) -> RideEvent | None:
         table = self._table
         if kind == 'new':
-            table.add(to, table.elevation(cur) + dz)
+            z = table.elevation(cur) + dz
+            cur = self._renumber(table.add_new_floor(to, z), cur)
             self._counts['new_floors'] += 1
         elif kind == 'ambiguous':
             self._counts['ambiguous_steps'] += 1
@@ -332,6 +303,20 @@ class FloorEstimator:
             source=source,
         )
 
+    def _renumber(self, mapping: dict[int, int], floor: int = 0, d: Decision | None = None) -> int:
+        """Move every index held with the table's renumbering; returns ``floor`` renumbered."""
+        if not mapping:
+            return floor
+        held = [*self._decisions.values(), self._last_decision, d]
+        for x in {id(x): x for x in held if x is not None}.values():
+            x.from_floor = mapping.get(x.from_floor, x.from_floor)
+            x.to_floor = mapping.get(x.to_floor, x.to_floor)
+        self._floor = mapping.get(self._floor, self._floor)
+        self._unknown = [mapping.get(i, i) for i in self._unknown]
+        self.renumberings.append(mapping)
+        self._counts['renumbered'] += 1
+        return mapping.get(floor, floor)
+
     def _remember(self, decision: Decision) -> None:
         self._decisions[decision.step.t_decided] = decision
         while len(self._decisions) > 8:
@@ -351,7 +336,7 @@ class FloorEstimator:
         ):
             # The previous "stop" was a pause in the same ride: decide from its origin.
             if last.new_floor and last.to_floor in self._table:
-                self._table.remove(last.to_floor)
+                self._renumber(self._table.remove(last.to_floor))
                 self._counts['new_floors'] -= 1
             cur = last.from_floor
             self._counts['rides'] -= 1
@@ -383,7 +368,11 @@ class FloorEstimator:
             # hide part of a real floor change.
             self._remember(Decision(step, cur, cur, self._confidence, False, False))
             return None
-        if to != cur and self._stepwise(step, dz) and not self._reverts_last_ride(cur, dz, step):
+        if (
+            to != cur
+            and stepwise(step, dz, self._p)
+            and not self._reverts_last_ride(cur, dz, step)
+        ):
             # Two door steps in a row, or a short ride next to one door step: both stand still
             # half-way. Door steps return within seconds, a floor stays: publish only if the
             # re-check after stepwise_hold_s still sees the floor change.
@@ -441,30 +430,39 @@ class FloorEstimator:
         if self._floor != d.to_floor or d.from_floor not in table or d.to_floor not in table:
             return None
         prev_label, prev_z = table.label(d.to_floor), table.elevation(d.to_floor)
-        if d.new_floor:
-            table.remove(d.to_floor)
+        removed, undo = None, {}
+        if d.new_floor:  # re-decided without it (undoing any room it made)
+            removed, undo = d.to_floor, table.remove(d.to_floor)
             self._counts['new_floors'] -= 1
+        origin = undo.get(d.from_floor, d.from_floor)
         saw_car, no_elev = self._camera(refined)
         # A ride's shape was judged on the quick decision; a longer window re-measures its
         # size. A step refused for its shape stays refused.
         shape = d.to_floor == d.from_floor and not d.deferred
         d.deferred = False
-        kind, to, conf, dz = self._classify(d.from_floor, refined, saw_car, no_elev, shape)
+        kind, to, conf, dz = self._classify(origin, refined, saw_car, no_elev, shape)
         if kind == 'small':
             if d.to_floor == d.from_floor:
                 return None
-            kind, to, conf = 'ambiguous', d.from_floor, 0.3
+            kind, to, conf = 'ambiguous', origin, 0.3
+        room: dict[int, int] = {}
         if kind == 'new':
-            z = table.elevation(d.from_floor) + dz
-            if d.new_floor and table.index_fits(d.to_floor, z):
-                to = d.to_floor  # the same floor, measured better: keep its label
-            table.add(to, z)
+            z = table.elevation(origin) + dz
+            if removed is not None and table.index_fits(removed, z):
+                to = removed  # the same floor, measured better: keep its label
+            room = table.add_new_floor(to, z)
             self._counts['new_floors'] += 1
         elif kind == 'snap' and refined.final and conf >= self._p.table_update_min_confidence:
-            table.observe(to, table.elevation(d.from_floor) + dz)
-        previous = d.to_floor
+            table.observe(to, table.elevation(origin) + dz)
+        mapping = compose_renumberings(undo, room)
+        if removed is not None and kind == 'new' and to != removed:
+            mapping[removed] = to  # the same floor under its new number
+        self._renumber(mapping, d=d)
+        previous = d.to_floor if removed is None else removed
+        same = kind == 'new' if removed is not None else to == previous
         d.to_floor, d.new_floor, d.confidence = to, kind == 'new', conf
-        if to == previous:
+        if same:
+            self._floor = to
             self._confidence = max(conf, self._confidence) if kind == 'snap' else conf
             return None
         self._counts['corrections'] += 1

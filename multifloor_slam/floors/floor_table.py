@@ -80,6 +80,8 @@ class FloorTable:
         self.reference_index = int(reference_index)
         self.max_observations = int(max_observations)
         self.current_floor = current_floor
+        #: floors whose addition renumbered others: the direction, undone when removed
+        self._made_room: dict[int, int] = {}
         for floor in floors:
             self._insert(floor)
 
@@ -143,12 +145,80 @@ class FloorTable:
         self._insert(floor)
         return floor
 
-    def remove(self, index: int) -> None:
-        """Forget floor ``index`` (a floor created by a measurement later found wrong)."""
+    def remove(self, index: int) -> dict[int, int]:
+        """Forget floor ``index`` (a floor created by a measurement later found wrong).
+
+        When adding it renumbered other floors to make room (:meth:`add_new_floor`), that is
+        undone. Returns the renumbering ``{old index: new index}`` (empty when none).
+        """
         if index == self.reference_index:
             raise ConfigError('the reference floor cannot be removed')
         del self._floors[index]
         self.version += 1
+        direction = self._made_room.pop(index, 0)
+        if direction > 0:
+            return self._shift([i for i in self._floors if i > index], -1)
+        if direction < 0:
+            return self._shift([i for i in self._floors if i < index], +1)
+        return {}
+
+    def add_new_floor(self, index: int, elevation_m: float) -> dict[int, int]:
+        """Add a floor found by a ride at ``index`` from :meth:`index_for_new_floor`.
+
+        When ``index`` is in use (a floor turned up between two consecutively numbered ones),
+        the floors on its far side from the reference floor are renumbered one further out to
+        make room: the numbering is re-estimated, not the new floor squeezed onto a neighbour.
+        Returns that renumbering ``{old index: new index}`` (empty when none was needed).
+        """
+        mapping: dict[int, int] = {}
+        taken = self._floors.get(index)
+        if taken is not None:
+            if taken.elevation_m > elevation_m:
+                mapping = self._shift([i for i in self._floors if i >= index], +1)
+                self._made_room[index] = +1
+            else:
+                mapping = self._shift([i for i in self._floors if i <= index], -1)
+                self._made_room[index] = -1
+        self.add(index, elevation_m)
+        return mapping
+
+    def _shift(self, indices: list[int], step: int) -> dict[int, int]:
+        """Renumber ``indices`` by ``step`` (default labels follow; given labels stay)."""
+        mapping = {i: i + step for i in indices}
+        if not mapping:
+            return mapping
+        if self.reference_index in mapping or any(self._floors[i].seeded for i in mapping):
+            raise ConfigError('the reference floor and seeded floors are never renumbered')
+        moved = [self._floors.pop(i) for i in indices]
+        for floor in moved:
+            old = floor.index
+            floor.index = _check_index(old + step, 'renumbered floor')
+            if floor.label == floor_label(old):
+                floor.label = floor_label(floor.index)
+            self._floors[floor.index] = floor
+        self._made_room = {mapping.get(i, i): d for i, d in self._made_room.items()}
+        if self.current_floor is not None:
+            self.current_floor = mapping.get(self.current_floor, self.current_floor)
+        self.version += 1
+        return mapping
+
+    def typical_storey(self, default: float) -> float:
+        """The building's usual storey height (m): median of consecutively numbered floors.
+
+        ``default`` until two such storeys are known; clipped to 2.7-4.5 m so that a lobby or a
+        mechanical storey numbered as one cannot make ordinary storeys look tall.
+        """
+        floors = sorted(self._floors.values(), key=lambda f: f.index)
+        steps = sorted(
+            b.elevation_m - a.elevation_m
+            for a, b in itertools.pairwise(floors)
+            if b.index - a.index == 1
+        )
+        if len(steps) < 2:
+            return default
+        n = len(steps)
+        median = steps[n // 2] if n % 2 else 0.5 * (steps[n // 2 - 1] + steps[n // 2])
+        return min(4.5, max(2.7, median))
 
     def observe(self, index: int, elevation_m: float) -> None:
         """Refine floor ``index`` with one more elevation measurement (running median).
@@ -175,30 +245,47 @@ class FloorTable:
         above = [f.index for f in self._floors.values() if f.elevation_m > z]
         return all(i < index for i in below) and all(i > index for i in above)
 
-    def index_for_new_floor(self, z: float, nominal_storey_m: float) -> int | None:
+    def index_for_new_floor(
+        self, z: float, nominal_storey_m: float, max_storey_m: float = 0.0
+    ) -> int | None:
         """Index for a new floor at elevation ``z``, keeping indices ordered by elevation.
 
-        Above the top (below the bottom) floor the index skips as many storeys as the height
-        difference holds at the nominal storey height, so floors skipped by an express ride
-        keep free indices for later. Between two known floors the free index nearest to the
-        interpolated position is used; None when no index is free there.
+        Above the top (below the bottom) floor: the next index when the height difference fits
+        one storey (up to ``max_storey_m``: tall lobbies and mechanical storeys are one floor),
+        else as many storeys as :meth:`typical_storey` (``nominal_storey_m`` until learned)
+        fits, at least two. Between two known floors: the free index nearest to the
+        interpolated position; with none free, the index the new floor takes once
+        :meth:`add_new_floor` has renumbered the floors beyond it (an index in use). None only
+        when that would renumber the reference floor or a seeded floor.
         """
         floors = sorted(self._floors.values(), key=lambda f: f.elevation_m)
         if not floors:
             return 0
         top, bottom = floors[-1], floors[0]
+        storey = self.typical_storey(nominal_storey_m)
+
+        def storeys(dz: float) -> int:
+            if dz <= max_storey_m:
+                return 1
+            return max(2 if max_storey_m > 0.0 else 1, round(dz / storey))
+
         if z > top.elevation_m:
-            return top.index + max(1, round((z - top.elevation_m) / nominal_storey_m))
+            return top.index + storeys(z - top.elevation_m)
         if z < bottom.elevation_m:
-            return bottom.index - max(1, round((bottom.elevation_m - z) / nominal_storey_m))
+            return bottom.index - storeys(bottom.elevation_m - z)
         for lo, hi in itertools.pairwise(floors):
             if lo.elevation_m <= z <= hi.elevation_m:
                 free = range(lo.index + 1, hi.index)
-                if not free:
+                if free:
+                    frac = (z - lo.elevation_m) / max(hi.elevation_m - lo.elevation_m, 1e-9)
+                    ideal = lo.index + frac * (hi.index - lo.index)
+                    return min(free, key=lambda i: abs(i - ideal))
+                ref = self.reference_index
+                up = ref <= lo.index
+                moved = [f for f in floors if (f.index >= hi.index if up else f.index <= lo.index)]
+                if any(f.seeded or f.index == ref for f in moved):
                     return None
-                frac = (z - lo.elevation_m) / max(hi.elevation_m - lo.elevation_m, 1e-9)
-                ideal = lo.index + frac * (hi.index - lo.index)
-                return min(free, key=lambda i: abs(i - ideal))
+                return hi.index if up else lo.index
         return None
 
     def start_floor(self, requested: int | None = None, resume: bool = True) -> int:
@@ -309,4 +396,12 @@ class FloorTable:
         return cls.from_dict(data or {}, max_observations=max_observations)
 
 
-__all__ = ['MAX_FLOOR_INDEX', 'Floor', 'FloorTable', 'floor_label']
+def compose_renumberings(first: Mapping[int, int], then: Mapping[int, int]) -> dict[int, int]:
+    """``{old index: newest index}`` for renumbering ``first`` followed by ``then``."""
+    out = {i: then.get(j, j) for i, j in first.items()}
+    moved_in = set(first.values())
+    out.update({j: k for j, k in then.items() if j not in moved_in and j not in first})
+    return {i: j for i, j in out.items() if i != j}
+
+
+__all__ = ['MAX_FLOOR_INDEX', 'Floor', 'FloorTable', 'compose_renumberings', 'floor_label']

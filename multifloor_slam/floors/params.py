@@ -45,6 +45,7 @@ PARAM_DESCRIPTIONS: dict[str, str] = {
     'snap_tolerance_max_m': 'largest snap tolerance (m)',
     'new_floor_min_separation_m': 'a new floor must be at least this far (m) from known floors',
     'nominal_storey_m': 'storey height (m) used only to number floors skipped by a ride',
+    'max_storey_m': 'a ride up to this height (m) to a new top or bottom floor is one storey',
     'default_temperature_c': 'air temperature (C) when the sensor gives none',
     'table_max_observations': 'elevation observations kept per floor (running median)',
     'table_update_min_confidence': 'rides at least this confident refine the floor table',
@@ -106,6 +107,7 @@ class FloorEstimatorParams:
     snap_tolerance_max_m: float = 1.5
     new_floor_min_separation_m: float = 1.6
     nominal_storey_m: float = 3.5
+    max_storey_m: float = 7.5
     default_temperature_c: float = 20.0
     table_max_observations: int = 20
     table_update_min_confidence: float = 0.6

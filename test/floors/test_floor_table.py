@@ -50,7 +50,7 @@ def test_new_floor_indices_stay_ordered_by_elevation() -> None:
     table.add(2, 7.0)
     assert table.index_for_new_floor(3.4, 3.5) == 1  # the floor the express ride skipped
     table.add(1, 3.4)
-    assert table.index_for_new_floor(5.2, 3.5) is None  # no free index between L1 and L2
+    assert table.index_for_new_floor(5.2, 3.5) == 2  # none free: L2 and above move up
     assert table.index_fits(3, 9.8) and not table.index_fits(3, 5.0)
 
 
