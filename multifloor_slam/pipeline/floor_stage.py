@@ -15,7 +15,8 @@ made here once:
 - **start floor**: :meth:`FloorTable.start_floor` (the table's ``current_floor`` when
   ``resume_floor``);
 - **outputs**: floor and riding when they change, altitude with every sample, the ride event,
-  and the floor table whenever it changed (a ride, a refinement, the current floor);
+  the floor table whenever it changed (a ride, a refinement, the current floor) and the
+  renumbering when a floor found between two consecutive indices moved the floors beyond it;
   :func:`floor_outputs` orders them the way the node publishes them.
 """
 
@@ -28,7 +29,7 @@ from typing import Any
 
 from multifloor_slam.errors import ConfigError, MapFileError
 from multifloor_slam.floors.estimator import FloorEstimator, FloorState, RideEvent
-from multifloor_slam.floors.floor_table import MAX_FLOOR_INDEX, FloorTable
+from multifloor_slam.floors.floor_table import MAX_FLOOR_INDEX, FloorTable, compose_renumberings
 from multifloor_slam.floors.params import FloorEstimatorParams
 from multifloor_slam.floors.pressure_filter import REJECTION_KEYS
 from multifloor_slam.floors.units import guess_unit_factor, unit_factor
@@ -78,6 +79,9 @@ class FloorOutput:
     riding: bool | None = None
     event: RideEvent | None = None
     table: dict[str, Any] | None = None
+    #: ``{old index: new index}`` when a floor found between two consecutively numbered ones
+    #: renumbered the table with this sample (whatever is kept per floor index must follow)
+    renumbered: dict[int, int] | None = None
 
 
 def floor_outputs(out: FloorOutput) -> list[tuple[str, Record]]:
@@ -177,6 +181,7 @@ class FloorStage:
         self.unit_guess = ''
         self.rides: list[RideEvent] = []
         self._table_key = self._table_state()
+        self._renumbered = 0
 
     @property
     def table(self) -> FloorTable:
@@ -248,7 +253,14 @@ class FloorStage:
         if key != self._table_key:
             self._table_key = key
             table = self.table.to_dict()
-        return FloorOutput(st.t, st.altitude_m, floor, riding, st.event, table)
+        renumbered: dict[int, int] | None = None
+        done = self.estimator.renumberings
+        if len(done) > self._renumbered:
+            renumbered = {}
+            for mapping in done[self._renumbered :]:
+                renumbered = compose_renumberings(renumbered, mapping)
+            self._renumbered = len(done)
+        return FloorOutput(st.t, st.altitude_m, floor, riding, st.event, table, renumbered)
 
     def feed(self, kind: str, rec: Record) -> FloorOutput | None:
         """Dispatch one record by stream kind; the output of a pressure sample, else None."""

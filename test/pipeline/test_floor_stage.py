@@ -406,3 +406,17 @@ def test_absurd_floor_indices_are_refused_from_configuration(tmp_path: Path) -> 
     data['current_floor'] = 2**31 - 1
     with pytest.raises(MapFileError, match='beyond'):
         FloorTable.from_dict(data)
+
+
+def test_a_floor_found_between_consecutive_indices_is_reported_as_a_renumbering() -> None:
+    # Up 6.4 m (one tall storey: L1), down 3.2 m: the floor found in between becomes L1, the
+    # floor above L2; the stage says so once, with the table.
+    trace = Trace([6.4, -3.2, 3.2])
+    stage = FloorStage()
+    outs = [stage.on_pressure(rec) for rec in trace.records()]
+    renumbered = [o for o in outs if o.renumbered]
+    assert len(renumbered) == 1 and renumbered[0].renumbered == {1: 2}
+    assert renumbered[0].table is not None
+    assert [f['index'] for f in renumbered[0].table['floors']] == [0, 1, 2]
+    assert [(e.from_floor, e.to_floor) for e in stage.rides] == [(0, 1), (2, 1), (1, 2)]
+    assert stage.estimator.floor == 2 and stage.stats['renumbered'] == 1
