@@ -82,9 +82,10 @@ from multifloor_slam.io.nav2_map import (
     nav2_map_yaml,
     trinary_image,
 )
-from multifloor_slam.io.open_rmf import open_rmf_building
+from multifloor_slam.io.open_rmf import dump_open_rmf, open_rmf_building
 from multifloor_slam.maps.building import Building, ElevatorLink, FloorLayer
 from multifloor_slam.maps.occupancy_layer import OccupancyLayer
+from multifloor_slam.navigation.derived_cache import DERIVED
 from multifloor_slam.navigation.free_space import Mask
 from multifloor_slam.navigation.staging import StagingParams, with_staging
 
@@ -277,7 +278,8 @@ class _Generation:
     def encode_staging(self, view: Building, params: StagingParams) -> Building:
         """The links with fresh staging poses (the map may have changed since the last save)."""
         try:
-            return dataclasses.replace(view, links=with_staging(view, params, self.masks))
+            links = with_staging(view, params, self.masks, cache=DERIVED)
+            return dataclasses.replace(view, links=links)
         except ENCODING_ERRORS as err:
             self.failed.append(f'the elevator staging poses ({reason(err)})')
             return view
@@ -297,8 +299,8 @@ class _Generation:
             }
             names = {i: self._add(stem, 'png', png) for i, (stem, png) in drawings.items()}
             rmf = f'{name}.building.yaml'
-            export = open_rmf_building(view, canvas, names, masks=self.masks)
-            self.pointers[rmf] = _dump_yaml(export)
+            export = open_rmf_building(view, canvas, names, masks=self.masks, cache=DERIVED)
+            self.pointers[rmf] = dump_open_rmf(export)
         except ENCODING_ERRORS as err:
             self.failed.append(f'the Open-RMF export ({reason(err)})')
         try:

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from multifloor_slam.errors import ConfigError
 from multifloor_slam.maps.building import Building, ElevatorLink
+from multifloor_slam.navigation.derived_cache import DerivedCache, grid_digest
 from multifloor_slam.navigation.free_space import ROBOT_RADIUS_M, Mask, traversable
 
 #: Staging methods: how a pose was found (``manual``: set by hand, never recomputed).
@@ -265,16 +266,20 @@ def with_staging(
     params: StagingParams = StagingParams(),
     masks: dict[int, Mask] | None = None,
     recompute: bool = True,
+    cache: DerivedCache | None = None,
 ) -> list[ElevatorLink]:
     """Copies of the building's links with a staging pose on every floor they serve.
 
     ``recompute`` refreshes every pose but the ``manual`` ones (the map may have changed since);
     without it only missing poses are filled. ``masks`` (by floor index, eroded by
     ``params.robot_radius_m``) saves recomputing them; the masks computed here are added to
-    it. Floors without a layer get no pose.
+    it. Floors without a layer get no pose. With ``cache`` a pose is reused while the floor's map
+    (its content), the car position, the car size and ``params`` are unchanged; the mask is then
+    not even computed.
     """
     masks = masks if masks is not None else {}
     size = (building.car_width_m, building.car_depth_m)
+    digests: dict[int, str] = {}
     out: list[ElevatorLink] = []
     for link in building.links:
         staging = dict(link.staging)
@@ -284,9 +289,19 @@ def with_staging(
                 continue
             if floor in staging and (method[floor] == 'manual' or not recompute):
                 continue
-            if floor not in masks:
-                masks[floor] = traversable(building.floors[floor], params.robot_radius_m)
-            pose = staging_pose(masks[floor], link.positions[floor], size, params)
+            pose, key = None, None
+            if cache is not None:
+                if floor not in digests:
+                    digests[floor] = grid_digest(building.floors[floor])
+                car = tuple(round(float(v), 6) for v in link.positions[floor])
+                key = ('staging', digests[floor], car, size, params)
+                pose = cache.get(key)
+            if pose is None:
+                if floor not in masks:
+                    masks[floor] = traversable(building.floors[floor], params.robot_radius_m)
+                pose = staging_pose(masks[floor], link.positions[floor], size, params)
+                if cache is not None:
+                    cache.put(key, pose)
             staging[floor], method[floor] = pose.pose, pose.method
         out.append(
             dataclasses.replace(
