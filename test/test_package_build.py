@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,15 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = 'multifloor_slam'
+#: The console scripts ``ros2 run`` needs (setup.py's entry points).
+SCRIPTS = (
+    'floor_estimator',
+    'elevator_detector',
+    'floor_map_manager',
+    'floor_localizer',
+    'route_planner',
+    'multifloor-slam',
+)
 
 
 @pytest.mark.slow
@@ -58,6 +68,14 @@ def test_colcon_build_installs_package_launch_config_and_scripts(tmp_path: Path)
     assert (share / 'package.xml').is_file()
     assert (share / 'launch' / 'multifloor_slam.launch.py').is_file()
     assert (share / 'config' / 'multifloor_slam.yaml').is_file()
-    for script in ('floor_estimator', 'elevator_detector', 'floor_map_manager', 'multifloor-slam'):
+    assert (share / 'config' / 'nav2_multifloor.yaml').is_file()
+    for script in SCRIPTS:
         exe = prefix / 'lib' / PACKAGE / script
         assert exe.is_file() and os.access(exe, os.X_OK), f'{exe} missing'
+
+
+def test_every_console_script_of_setup_py_is_checked() -> None:
+    """A new node's entry point must be added to SCRIPTS (and so be checked in the build)."""
+    text = (REPO / 'setup.py').read_text()
+    declared = set(re.findall(r"'([\w-]+) = \{PACKAGE\}\.", text))
+    assert declared == set(SCRIPTS)

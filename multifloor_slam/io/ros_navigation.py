@@ -84,14 +84,23 @@ def path_msg(
     frame_id: str,
     t: float,
     final_yaw: float | None = None,
+    yaws: Sequence[float] | None = None,
 ) -> Path:
-    """A polyline as nav_msgs/Path: each pose faces the next point; the last ``final_yaw``."""
+    """A polyline as nav_msgs/Path: each pose faces the next point; the last ``final_yaw``.
+
+    ``yaws`` gives every pose its heading instead (a ride leg: boarding and leaving poses,
+    each facing its own floor's doors, not the other floor's point).
+    """
+    if yaws is not None and len(yaws) != len(points):
+        raise ValueError(f'{len(yaws)} headings for {len(points)} points')
     msg = Path()
     msg.header.frame_id = frame_id
     msg.header.stamp = stamp(t)
     poses = []
     for i, (x, y) in enumerate(points):
-        if i + 1 < len(points):
+        if yaws is not None:
+            yaw = float(yaws[i])
+        elif i + 1 < len(points):
             nx, ny = points[i + 1]
             yaw = math.atan2(ny - y, nx - x)
         elif final_yaw is not None:

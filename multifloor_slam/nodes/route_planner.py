@@ -19,7 +19,8 @@ Publishes, all transient-local so a late consumer gets the newest route:
 - ``route/legs`` (nav_msgs/Path, history depth :data:`MAX_LEGS`): one Path per leg in the
   order of ``legs`` in the JSON; a drive leg is its waypoints (the last pose faces the next
   ride's doors, or the goal heading), a ride leg is two poses: boarding on the start floor and
-  leaving on the arrival floor. Every Path is in ``frame_id`` (``map``): the floor it belongs
+  leaving on the arrival floor, each with its staging heading (facing that floor's doors).
+  Every Path is in ``frame_id`` (``map``): the floor it belongs
   to is the floor whose map the localization mode shows while the robot is there;
 - ``route/path`` (nav_msgs/Path): the drive leg to follow now, the one on the current floor;
   when ``floor/current`` changes to the floor of the next drive leg, that leg replaces it. A
@@ -167,9 +168,9 @@ class RoutePlannerNode(Node):
     def _leg_path(self, leg: Any, rest: list[Any], t: float) -> Path:
         frame = self.params.frame_id
         if isinstance(leg, RideLeg):
-            bx, by, _ = leg.board_pose
+            bx, by, byaw = leg.board_pose
             lx, ly, lyaw = leg.leave_pose
-            return path_msg([(bx, by), (lx, ly)], frame, t, final_yaw=lyaw)
+            return path_msg([(bx, by), (lx, ly)], frame, t, yaws=[byaw, lyaw])
         nxt = next((r for r in rest if isinstance(r, RideLeg)), None)
         final = self._goal_yaw if nxt is None else nxt.board_pose[2]
         return path_msg(list(leg.waypoints), frame, t, final_yaw=final)

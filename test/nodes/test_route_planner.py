@@ -105,6 +105,13 @@ def test_goal_on_another_floor_gives_legs_as_paths_and_the_current_leg(
             assert points == pytest.approx([c for w in leg['waypoints'] for c in w], abs=1e-3)
         else:
             assert len(points) == 4
+            headings = [
+                2 * math.atan2(p.pose.orientation.z, p.pose.orientation.w) for p in msg.poses
+            ]
+            want = [leg['board_pose'][2], leg['leave_pose'][2]]  # each facing its floor's doors
+            assert [math.cos(a - b) for a, b in zip(headings, want, strict=True)] == pytest.approx(
+                [1.0, 1.0], abs=1e-6
+            )
     end = legs[-1].poses[-1].pose
     assert (end.position.x, end.position.y) == pytest.approx((16.0, 8.0), abs=0.05)
     assert 2 * math.atan2(end.orientation.z, end.orientation.w) == pytest.approx(math.pi / 2)
@@ -113,6 +120,13 @@ def test_goal_on_another_floor_gives_legs_as_paths_and_the_current_leg(
     assert spin(executor, lambda: bool(robot.paths), 5.0)
     first = robot.paths[-1].poses[0].pose.position
     assert (first.x, first.y) == pytest.approx((6.0, 8.0), abs=0.05)
+    # It ends at the staging pose facing the car doors (the boarding heading), not the goal's.
+    last = robot.paths[-1].poses[-1].pose
+    bx, by, byaw = plan['legs'][1]['board_pose']
+    assert (last.position.x, last.position.y) == pytest.approx((bx, by), abs=0.05)
+    yaw = 2 * math.atan2(last.orientation.z, last.orientation.w)
+    assert math.cos(yaw - byaw) == pytest.approx(1.0, abs=1e-6)
+    assert math.cos(yaw - math.pi / 2) < 0.99  # the goal heading differs here
     robot.floor.publish(Int32(data=1))
     assert spin(executor, lambda: len(robot.paths) >= 2, 5.0)
     wps = plan['legs'][2]['waypoints']
