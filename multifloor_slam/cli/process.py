@@ -55,6 +55,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--floor-table', type=Path, help='a known floor table YAML to start from')
     parser.add_argument('--initial-floor', type=int, default=0, help='floor index at the start')
     parser.add_argument('--resolution', type=float, default=None, help='map cell size (m)')
+    parser.add_argument(
+        '--staging-distance',
+        type=float,
+        default=1.0,
+        help='elevator staging poses: m in front of the doors (default %(default)s)',
+    )
+    parser.add_argument(
+        '--robot-radius',
+        type=float,
+        default=0.25,
+        help='robot radius of the staging poses and the Open-RMF nav graphs (m, default '
+        '%(default)s)',
+    )
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
     parser.add_argument(
         '--truth', type=Path, help='simulator ground_truth/ folder: print scores against it'
@@ -97,6 +110,7 @@ def _load_truth(folder: Path) -> object:
 def run(args: argparse.Namespace) -> int:
     """Process the bag and print the summary; 3 when only part of the bag could be read."""
     from multifloor_slam.maps.mapper import MapperParams
+    from multifloor_slam.pipeline.map_stage import MapStageParams
     from multifloor_slam.pipeline.process import ProcessOptions, process_bag
 
     truth = _check_arguments(args)
@@ -116,12 +130,19 @@ def run(args: argparse.Namespace) -> int:
             mapper = mapper.replace(resolution=args.resolution)
         except ConfigError as err:
             raise ConfigError(f'--resolution {args.resolution}: {err}') from err
+    try:
+        stage = MapStageParams(
+            staging_distance_m=args.staging_distance, staging_robot_radius_m=args.robot_radius
+        )
+    except ConfigError as err:
+        raise ConfigError(f'--staging-distance / --robot-radius: {err}') from err
     options = ProcessOptions(
         topics={k: v for k, v in topics.items() if v},
         detector=args.detector,
         detector_rate_hz=args.detector_rate,
         detector_params={'model_path': args.model, 'device': args.device, 'backend': args.backend},
         mapper_params=mapper,
+        map_stage_params=stage,
         floor_table=args.floor_table,
         initial_floor=args.initial_floor,
         progress=not args.no_progress and sys.stderr.isatty(),

@@ -86,7 +86,8 @@ from multifloor_slam.io.open_rmf import dump_open_rmf, open_rmf_building
 from multifloor_slam.maps.building import Building, ElevatorLink, FloorLayer
 from multifloor_slam.maps.occupancy_layer import OccupancyLayer
 from multifloor_slam.navigation.derived_cache import DERIVED
-from multifloor_slam.navigation.free_space import Mask
+from multifloor_slam.navigation.free_space import ROBOT_RADIUS_M, Mask
+from multifloor_slam.navigation.nav_graph import NavGraphParams
 from multifloor_slam.navigation.staging import StagingParams, with_staging
 
 #: What an encoder raises for a layer it cannot encode (too large, out of memory, OpenCV).
@@ -222,6 +223,7 @@ class _Generation:
         self.pointers: dict[str, bytes] = {}  # stable names, replaced after the commit
         self.failed: list[str] = []
         self.masks: dict[int, Mask] = {}  # traversable masks, shared by staging and RMF graphs
+        self.robot_radius_m = ROBOT_RADIUS_M
 
     def _add(self, stem: str, ext: str, content: bytes) -> str:
         digest = sha256_hex(content)
@@ -277,6 +279,7 @@ class _Generation:
 
     def encode_staging(self, view: Building, params: StagingParams) -> Building:
         """The links with fresh staging poses (the map may have changed since the last save)."""
+        self.robot_radius_m = params.robot_radius_m  # the nav graphs keep the same clearance
         try:
             links = with_staging(view, params, self.masks, cache=DERIVED)
             return dataclasses.replace(view, links=links)
@@ -299,7 +302,8 @@ class _Generation:
             }
             names = {i: self._add(stem, 'png', png) for i, (stem, png) in drawings.items()}
             rmf = f'{name}.building.yaml'
-            export = open_rmf_building(view, canvas, names, masks=self.masks, cache=DERIVED)
+            nav = NavGraphParams(robot_radius_m=self.robot_radius_m)
+            export = open_rmf_building(view, canvas, names, self.masks, nav, DERIVED)
             self.pointers[rmf] = dump_open_rmf(export)
         except ENCODING_ERRORS as err:
             self.failed.append(f'the Open-RMF export ({reason(err)})')
@@ -366,7 +370,9 @@ def save_building(building: Building, out_dir: Path, staging: StagingParams | No
 
     A mapper's building is ``mapper.building``, after ``mapper.flush()``. See the module
     docstring for the protocol. Every elevator stop gets its staging pose (``staging``; poses
-    marked ``manual`` are kept), and the Open-RMF export a navigation graph per level.
+    marked ``manual`` are kept), and the Open-RMF export a navigation graph per level (with the
+    staging robot radius). Both are reused from the previous saves of this process while a
+    floor's map is unchanged (:mod:`multifloor_slam.navigation.derived_cache`).
 
     Raises:
         PartialSaveError: saved, but a floor (kept from the previous save when there is one), the

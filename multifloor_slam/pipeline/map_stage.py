@@ -50,6 +50,7 @@ from multifloor_slam.io.records import (
 )
 from multifloor_slam.maps.mapper import BuildingMapper
 from multifloor_slam.maps.scan_geometry import Pose, se2_compose
+from multifloor_slam.navigation.staging import StagingParams
 
 #: Key of the resume entry the stage adds to the saved floor table.
 RESUME_KEY = 'map_resume'
@@ -90,10 +91,25 @@ class MapStageParams:
             time); it only averages altitudes into floor elevations.
         floor_wait_s: at start, drop scans for up to this long (s of data time) until the
             floor estimator says which floor the robot is on.
+        staging_distance_m: elevator staging poses saved with the building: how far in front
+            of the doors a robot waits (m).
+        staging_robot_radius_m: the robot radius the staging poses and the Open-RMF nav
+            graphs keep from walls and unknown space (m).
     """
 
     altitude_period_s: float = 0.5
     floor_wait_s: float = 2.0
+    staging_distance_m: float = 1.0
+    staging_robot_radius_m: float = 0.25
+
+    def __post_init__(self) -> None:
+        self.staging()  # bad staging values are refused here (ConfigError), not at a save
+
+    def staging(self) -> StagingParams:
+        """The staging parameters a save uses."""
+        return StagingParams(
+            distance_m=self.staging_distance_m, robot_radius_m=self.staging_robot_radius_m
+        )
 
 
 class MapStage:
@@ -329,7 +345,7 @@ class MapStage:
         """Flush and write the building (maps, building.yaml, Open-RMF, PNG); building.yaml."""
         self.mapper.flush()
         building = dataclasses.replace(self.mapper.building, floor_table=self.building_table())
-        return save_building(building, Path(out_dir))
+        return save_building(building, Path(out_dir), self.params.staging())
 
 
 __all__ = ['RESUME_KEY', 'MapStage', 'MapStageParams']

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 import yaml
 from mapping_tour import feed, make_tour
 
-from multifloor_slam.errors import MapFileError
+from multifloor_slam.errors import ConfigError, MapFileError
 from multifloor_slam.io.building_files import load_building, save_building
 from multifloor_slam.maps.building import Building
 from multifloor_slam.maps.mapper import BuildingMapper
+from multifloor_slam.pipeline.map_stage import MapStage, MapStageParams
 
 
 @pytest.fixture(scope='module')
-def building() -> Building:
+def mapper() -> BuildingMapper:
     m = BuildingMapper()
     feed(m, make_tour(scan_rate_hz=4.0, speed_mps=2.0, seed=5))
     m.flush()
-    return m.building
+    return m
+
+
+@pytest.fixture(scope='module')
+def building(mapper: BuildingMapper) -> Building:
+    return mapper.building
 
 
 def _stops(path: Path) -> list[dict]:
@@ -93,3 +100,20 @@ def test_a_malformed_staging_pose_is_named(building: Building, tmp_path: Path) -
     _edit(path, lambda stop: stop.update(staging={'x': 1.0}))
     with pytest.raises(MapFileError, match='elevator link 0 is malformed'):
         load_building(path)
+
+
+def test_the_map_stage_saves_with_its_staging_parameters(
+    mapper: BuildingMapper, tmp_path: Path
+) -> None:
+    """floor_map_manager's staging_distance_m / staging_robot_radius_m (MapStageParams), and
+    ``process --staging-distance / --robot-radius``, reach the saved poses."""
+    near = _stops(MapStage(mapper, MapStageParams(staging_distance_m=0.8)).save(tmp_path / 'a'))
+    far = _stops(MapStage(mapper, MapStageParams(staging_distance_m=1.6)).save(tmp_path / 'b'))
+    for a, b in zip(near, far, strict=True):
+        da = math.hypot(a['staging']['x'] - a['x'], a['staging']['y'] - a['y'])
+        db = math.hypot(b['staging']['x'] - b['x'], b['staging']['y'] - b['y'])
+        assert db - da == pytest.approx(0.8, abs=0.15)
+    with pytest.raises(ConfigError, match='distance_m'):
+        MapStageParams(staging_distance_m=0.0)
+    with pytest.raises(ConfigError, match='robot_radius_m'):
+        MapStageParams(staging_robot_radius_m=-0.1)
