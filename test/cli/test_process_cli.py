@@ -108,6 +108,17 @@ def test_a_bad_resolution_is_refused_not_replaced(
     assert not (tmp_path / 'out').exists()
 
 
+@pytest.mark.parametrize(
+    ('option', 'value'), [('--staging-distance', '0'), ('--robot-radius', '-1')]
+)
+def test_bad_staging_options_are_refused(
+    garbled: Path, tmp_path: Path, option: str, value: str
+) -> None:
+    res = cli('process', garbled, '--out', tmp_path / 'out', option, value)
+    assert option in res.one_line_error('process')
+    assert not (tmp_path / 'out').exists()
+
+
 def test_a_wrong_truth_folder_or_floor_table_is_refused_before_processing(
     garbled: Path, sim: SimResult, tmp_path: Path
 ) -> None:
