@@ -18,6 +18,11 @@ processed offline once, detector off, and cached under ``--work``):
    route samples that lie in the true free space, and planning time (first query, which builds
    the floor masks, and the median of the rest).
 
+First a staging table: each mapped elevator stop's staging pose (recomputed by the current
+code; the cached ``building.yaml`` may hold older ones) against the simulator's waiting point of
+the nearest true car (``Elevator.front``, 1 m in front of its landing door): position and
+heading error, and how many were found from a seen door (``--staging-only`` stops there).
+
 Floors are paired by elevation (the estimator may number them differently). The length ratio
 is given twice: against the true maps with the elevator stops the map knows (a stop the tour
 never rode from cannot be in the map: the 3-floor tour never boards E1 on L0), which is what
