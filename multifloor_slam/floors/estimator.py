@@ -233,7 +233,7 @@ class FloorEstimator:
             kind, to = 'snap', nearest.index
             conf = (1.0 - 0.5 * (r / tol) ** 2) * (0.6 + 0.4 * q_noise)
         elif r >= p.new_floor_min_separation_m:
-            index = table.index_for_new_floor(z, p.nominal_storey_m, p.max_storey_m)
+            index = table.index_for_new_floor(z, p.nominal_storey_m, p.max_storey_m, p.min_step_m)
             if index is not None:
                 kind, to = 'new', index
                 sep = p.new_floor_min_separation_m

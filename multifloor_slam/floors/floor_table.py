@@ -246,7 +246,11 @@ class FloorTable:
         return all(i < index for i in below) and all(i > index for i in above)
 
     def index_for_new_floor(
-        self, z: float, nominal_storey_m: float, max_storey_m: float = 0.0
+        self,
+        z: float,
+        nominal_storey_m: float,
+        max_storey_m: float = 0.0,
+        min_storey_m: float = 0.0,
     ) -> int | None:
         """Index for a new floor at elevation ``z``, keeping indices ordered by elevation.
 
@@ -255,8 +259,9 @@ class FloorTable:
         else as many storeys as :meth:`typical_storey` (``nominal_storey_m`` until learned)
         fits, at least two. Between two known floors: the free index nearest to the
         interpolated position; with none free, the index the new floor takes once
-        :meth:`add_new_floor` has renumbered the floors beyond it (an index in use). None only
-        when that would renumber the reference floor or a seeded floor.
+        :meth:`add_new_floor` has renumbered the floors beyond it (an index in use). None when
+        that would renumber the reference floor or a seeded floor, or leave a storey under
+        ``min_storey_m`` (a measurement off by a metre, not a floor that was skipped).
         """
         floors = sorted(self._floors.values(), key=lambda f: f.elevation_m)
         if not floors:
@@ -280,6 +285,8 @@ class FloorTable:
                     frac = (z - lo.elevation_m) / max(hi.elevation_m - lo.elevation_m, 1e-9)
                     ideal = lo.index + frac * (hi.index - lo.index)
                     return min(free, key=lambda i: abs(i - ideal))
+                if min(z - lo.elevation_m, hi.elevation_m - z) < min_storey_m:
+                    return None
                 ref = self.reference_index
                 up = ref <= lo.index
                 moved = [f for f in floors if (f.index >= hi.index if up else f.index <= lo.index)]

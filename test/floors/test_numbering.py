@@ -54,6 +54,15 @@ def test_a_floor_between_consecutive_indices_renumbers_the_floors_beyond_it() ->
     assert [(f.index, f.label) for f in table] == [(-1, 'B1'), (0, 'L0'), (1, 'L1'), (2, 'Roof')]
 
 
+def test_no_floor_is_squeezed_closer_than_a_storey_to_a_neighbour() -> None:
+    table = FloorTable()
+    table.add(0, 0.0)
+    table.add(1, 4.2)
+    # 1.9 m above L0 and 2.3 m below L1: a ride measured a metre off, not a skipped floor.
+    assert table.index_for_new_floor(1.9, 3.5, 7.5, min_storey_m=2.0) is None
+    assert table.index_for_new_floor(1.9, 3.5, 7.5) == 1
+
+
 def test_seeded_floors_are_never_renumbered() -> None:
     table = FloorTable.from_seed('0:0, 1:3.5, 2:7.0')
     assert table.index_for_new_floor(5.2, 3.5, 7.5) is None  # the survey fixed the numbers
