@@ -3,9 +3,9 @@
 The real panel photos (Roboflow "Elevator Button Recognition") label every **button**, named by
 what is written on it. The detector wants one box per **panel** and the panel's kind, because a
 car operating panel means the robot is inside the car and a hall call panel means it is at the
-landing doors. So the buttons of a photo are grouped into panels (boxes grown by a gap of about
-one button and joined where they touch: connected components), each panel box is the union of
-its buttons plus a margin, and its kind follows from the button names:
+landing doors. So the buttons of a photo are grouped into panels (boxes grown by a gap of three
+median button sizes and joined where they touch: connected components), each panel box is the
+union of its buttons plus a margin, and its kind follows from the button names:
 
 - ``car`` -- any floor designation (``1``, ``12A``, ``-1``, ``B1``, ``G``, ``L``, ``LG1``, ``PH``,
   ``sG``, ``text_lobby`` ...) or any in-car function (door open/close, alarm, emergency call,
@@ -139,11 +139,12 @@ def read_yolo_labels(path: Path) -> tuple[NDArray[np.int64], NDArray[np.float64]
     return arr[:, 0].astype(np.int64), boxes
 
 
-def group_buttons(boxes: NDArray[np.float64], gap: float = 1.0) -> list[list[int]]:
+def group_buttons(boxes: NDArray[np.float64], gap: float = 3.0) -> list[list[int]]:
     """Connected components of button boxes grown by ``gap`` times the median button size.
 
-    Buttons of one panel sit within about a button of each other; two panels (the two hall
-    panels of a double landing, a car panel and a far key switch) are further apart.
+    Buttons, indicators and key switches of one plate sit within a few buttons of each other
+    (a gap of one button split plates into their button blocks: 40 % of the photos got 2-4
+    "panels"); the hall panels of two landing doors are further apart.
     """
     n = len(boxes)
     if n == 0:
@@ -174,7 +175,7 @@ def panels_from_buttons(
     boxes: NDArray[np.float64],
     names: Sequence[str],
     *,
-    gap: float = 1.0,
+    gap: float = 3.0,
     margin: float = 0.15,
 ) -> list[Panel]:
     """Panels of one photo from its button labels.
