@@ -2,6 +2,7 @@
 
     PYTHONPATH=. python benchmarks/real_scans.py [--buildings default rb2 rb3] [--camera]
                                                  [--work out/real_scans] [--json FILE]
+                                                 [--mapper '{"revisit_global": false}'] [--tag T]
 
 Needs ``../shared`` next to the repository (the real-scan building tools and the Radish laser
 logs); without it the benchmark says so and exits 0. For each building it:
@@ -83,12 +84,17 @@ def baselines(root: Path) -> Path:
     return out
 
 
-def process(root: Path, detector: str) -> tuple[Path, dict[str, Any]]:
+def process(
+    root: Path, detector: str, mapper: dict[str, Any] | None = None, tag: str = ''
+) -> tuple[Path, dict[str, Any]]:
+    from multifloor_slam.maps.params import MapperParams
     from multifloor_slam.pipeline.process import ProcessOptions, process_bag
 
-    out = root / f'out_{detector}'
+    out = root / f'out_{detector}{tag}'
+    params = MapperParams(**mapper) if mapper else None
     t0 = time.perf_counter()
-    report = process_bag(root / 'bag', out, ProcessOptions(detector=detector, progress=False))
+    options = ProcessOptions(detector=detector, progress=False, mapper_params=params)
+    report = process_bag(root / 'bag', out, options)
     info = {
         'wall_s': time.perf_counter() - t0,
         'rides': len(report.rides),
@@ -154,6 +160,13 @@ def main(argv: list[str] | None = None) -> int:
         '--work', type=Path, default=REPO / 'out' / 'real_scans', help='bags, outputs (cached)'
     )
     ap.add_argument('--json', type=Path, default=None, help='write every score here')
+    ap.add_argument(
+        '--mapper',
+        type=json.loads,
+        default=None,
+        help='MapperParams overrides as JSON, e.g. \'{"revisit_global": false}\'',
+    )
+    ap.add_argument('--tag', default='', help='suffix of the output folders (out_off<TAG>)')
     args = ap.parse_args(argv)
     if not (TOOLS / 'make_bag.py').exists() or not (SHARED / 'data' / 'laser-logs').is_dir():
         print(f'real_scans: skipped: {SHARED} (real-scan building tools and laser logs) is absent')
@@ -175,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         split = score.score(truth, base / 'split')
         results[name] = {'oracle': oracle, 'split': split}
         for detector in ['off'] + (['run'] if args.camera else []):
-            out, info = process(root, detector)
+            out, info = process(root, detector, args.mapper, args.tag)
             ours = score.score(truth, out)
             results[name][detector] = {'score': ours, **info}
             stats = info['map_stats']

@@ -201,6 +201,30 @@ def _line_features(target_xy: FloatArray, neighbours: int) -> tuple[Any, FloatAr
     return tree, centroid, vecs[:, :, 0]  # normal: eigenvector of the smallest eigenvalue
 
 
+def wall_constraint(
+    source_xy: FloatArray,
+    target_xy: FloatArray,
+    correction: tuple[float, float, float],
+    max_dist: float,
+    neighbours: int = 8,
+) -> float:
+    """How well the matched walls pin a fit in translation (0: a corridor; 0.5: a room corner).
+
+    The smallest eigenvalue of the mean outer product of the wall normals that the corrected
+    source points match within ``max_dist``: near 0 when every matched wall is parallel, so the
+    fit could slide along them unnoticed by fitness or residual.
+    """
+    if len(source_xy) == 0 or len(target_xy) < neighbours:
+        return 0.0
+    tree, _, normal = _line_features(target_xy, neighbours)
+    dist, j = tree.query(transform_points(source_xy, correction), distance_upper_bound=max_dist)
+    ok = np.isfinite(dist)
+    if ok.sum() < 3:
+        return 0.0
+    n = normal[j[ok]]
+    return float(np.linalg.eigvalsh(n.T @ n / len(n))[0])
+
+
 def residual_fitness(
     source_xy: FloatArray,
     target_xy: FloatArray,
@@ -216,4 +240,4 @@ def residual_fitness(
     return float(np.mean(d <= max_dist))
 
 
-__all__ = ['AlignmentResult', 'IcpParams', 'align_points', 'residual_fitness']
+__all__ = ['AlignmentResult', 'IcpParams', 'align_points', 'residual_fitness', 'wall_constraint']

@@ -54,6 +54,7 @@ from multifloor_slam.maps.scan_geometry import (
 from multifloor_slam.maps.scan_queue import ScanQueue
 from multifloor_slam.maps.slam_grid import paste_slam_grid
 from multifloor_slam.maps.stats import MAP_PLACEMENT, SCAN_PLACEMENT, STAT_KEYS
+from multifloor_slam.maps.travel import TravelGate
 
 _DEFAULT_PARAMS = MapperParams()
 
@@ -87,6 +88,7 @@ class BuildingMapper:
         self._skip_visit = False
         self._elevations = FloorElevations(params.default_floor_height_m)
         self._car_xy: tuple[float, float] | None = None  # SLAM x, y of the car after a ride
+        self._travel = TravelGate(params.min_travel_m, params.min_turn_deg)
         self.last_alignment: AlignmentResult | None = None
         self.floor_table: dict[str, Any] | None = None  # saved with the building when set
         self._stats: dict[str, int] = dict.fromkeys(STAT_KEYS, 0)
@@ -327,17 +329,20 @@ class BuildingMapper:
             # (a rejected revisit, or no anchor for this floor: nothing safe to merge)
             self._stats['scans_skipped_visit'] += 1
             return False
+        if not self._travel.passes(pose):
+            self._stats['scans_skipped_still'] += 1
+            return False
         laser = se2_compose(pose, (p.laser_x, p.laser_y, p.laser_yaw))
         held = scan_in_frame(scan, laser, p.max_free_range_m or None, self._max_beam_m)
         if self._revisit is not None:
             rv = self._revisit
-            rv.scans.append(held)
-            n = len(rv.scans)
+            rv.hold(held)
+            final = len(rv.scans) >= p.revisit_max_pending_scans
             if not p.revisit_global:
-                if n >= p.icp_scans:
+                if len(rv.scans) >= p.icp_scans:
                     self._finish_revisit()
-            elif n >= max(p.icp_scans, 2 * rv.tried_at) or n >= p.revisit_max_pending_scans:
-                self._try_revisit(final=n >= p.revisit_max_pending_scans)
+            elif final or rv.due(p.icp_scans, p.revisit_min_travel_m):
+                self._try_revisit(final=final)
             return True
         if self._fragment is not None:
             self._stats['scans_into_fragments'] += 1
@@ -447,21 +452,18 @@ class BuildingMapper:
         self._stats['icp_rejected'] += 1
         self._transform = rv.anchor  # tracked (for the next ride), never trusted for the floor
         reject = self.params.icp_reject
-        if reject == 'anchor':
-            for scan in rv.scans:
-                self._integrate(scan)
-            return
         if reject == 'skip':
             self._skip_visit = True
             self._stats['scans_skipped_visit'] += len(rv.scans)
             return
-        layer = OccupancyLayer(self._layer_params)
-        self.fragments.append((rv.floor, layer))
-        self._stats['revisit_fragments'] += 1
-        self._fragment = layer
-        self._stats['scans_into_fragments'] += len(rv.scans)
+        into = None  # 'anchor': into the floor
+        if reject == 'fragment':
+            into = self._fragment = OccupancyLayer(self._layer_params)
+            self.fragments.append((rv.floor, into))
+            self._stats['revisit_fragments'] += 1
+            self._stats['scans_into_fragments'] += len(rv.scans)
         for scan in rv.scans:
-            self._integrate(scan, layer)
+            self._integrate(scan, into)
 
     def _finish_revisit(self, use_icp: bool = True) -> None:
         """Decide the pending revisit's transform (ICP unless ``use_icp`` is False), merge it."""
@@ -490,11 +492,5 @@ class BuildingMapper:
         self._merge_revisit(rv, self._transform)
 
 
-__all__ = [
-    'Building',
-    'BuildingMapper',
-    'ElevatorLink',
-    'FloorLayer',
-    'MapperParams',
-    'floor_label',
-]
+__all__ = ['Building', 'BuildingMapper', 'ElevatorLink', 'FloorLayer', 'MapperParams']
+__all__ += ['floor_label']

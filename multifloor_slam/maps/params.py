@@ -62,6 +62,11 @@ class MapperParams:
         max_robot_yaw_rate: a heading step faster than this (rad/s, +0.1 rad) is a SLAM jump.
         car_exit_m: after a ride, scans are mapped (and used for ICP) only once the robot is this
             far from where it stood in the car: scans from inside the car see its walls.
+        min_travel_m: a scan is mapped only when the robot moved at least this far (m) ...
+        min_turn_deg: ... or turned at least this much (deg) since the last scan mapped: a robot
+            standing still (waiting at an elevator) maps one view, not the same view 80 times
+            (each repeat would vote its clutter, people and noise into walls). 0 and 0: every
+            scan.
         initial_floor: floor index assumed until ``floor/current`` says otherwise.
         default_floor_height_m: elevation per floor index when no altitude was measured.
         anchor_yaw: heading on arrival after a ride: 'odom' (the departure heading plus the
@@ -78,6 +83,9 @@ class MapperParams:
         revisit_global: register revisits globally (heading search, correlative matching, ICP,
             verification; the revisit waits in a pending sub-map until verified, retried each
             time its held scans double); false: ICP from the anchor once, after icp_scans.
+        revisit_min_travel_m: a revisit is first registered once its held scans span this path
+            (m) as well as ``icp_scans`` scans: a few views from the car's doorway match wrong
+            poses too well.
         revisit_search_radius_m: translations searched about the anchor (m).
         revisit_max_free_conflict: a registration is refused when more than this share (0..1)
             of the revisit's hits lands on cells the floor saw free, away from its walls.
@@ -127,6 +135,8 @@ class MapperParams:
     max_robot_speed_mps: float = 2.5
     max_robot_yaw_rate: float = 2.0
     car_exit_m: float = 1.2
+    min_travel_m: float = 0.05
+    min_turn_deg: float = 2.0
     initial_floor: int = 0
     default_floor_height_m: float = 3.0
     anchor_yaw: str = 'odom'
@@ -134,7 +144,8 @@ class MapperParams:
     icp_enabled: bool = True
     icp_scans: int = 10
     icp_reject: str = 'anchor'
-    revisit_global: bool = False
+    revisit_global: bool = True
+    revisit_min_travel_m: float = 3.0
     revisit_search_radius_m: float = 3.0
     revisit_max_free_conflict: float = 0.05
     revisit_max_pending_scans: int = 160
@@ -175,6 +186,8 @@ class MapperParams:
             raise ConfigError(
                 'revisit_search_radius_m must be > 0 and revisit_max_free_conflict in [0, 1]'
             )
+        if not self.revisit_min_travel_m >= 0:
+            raise ConfigError('revisit_min_travel_m must be >= 0')
         if self.revisit_max_pending_scans < self.icp_scans:
             raise ConfigError('revisit_max_pending_scans must be >= icp_scans')
         if not self.max_free_range_m >= 0:
@@ -189,6 +202,8 @@ class MapperParams:
             raise ConfigError(
                 'arrival_motion_m, arrival_motion_deg, arrival_timeout_s must be > 0'
             )
+        if self.min_travel_m < 0 or self.min_turn_deg < 0:
+            raise ConfigError('min_travel_m and min_turn_deg must be >= 0')
         if self.car_exit_m < 0:
             raise ConfigError(f'car_exit_m must be >= 0, got {self.car_exit_m}')
         if self.max_robot_speed_mps <= 0 or self.max_robot_yaw_rate <= 0:

@@ -8,9 +8,11 @@ fit decides the visit's transform: the refined one, the anchor alone, or none (s
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 
 from multifloor_slam.maps.alignment import AlignmentResult, IcpParams, align_points
 from multifloor_slam.maps.building import ElevatorLink
@@ -20,6 +22,15 @@ from multifloor_slam.maps.scan_geometry import Pose, SlamScan, se2_compose, tran
 
 #: Target cells are taken this far (m) around the held scans' bounding box.
 TARGET_MARGIN_M = 2.0
+
+FloatArray = NDArray[np.float64]
+
+
+def _near_hits(scan: SlamScan, reach_m: float) -> FloatArray:
+    """The scan's hits within ``reach_m`` of the laser: far hits add angle noise and cost."""
+    hits = scan.free_xy[scan.hit]
+    near = np.hypot(hits[:, 0] - scan.origin[0], hits[:, 1] - scan.origin[1]) <= reach_m
+    return hits[near]
 
 
 @dataclass
@@ -32,6 +43,23 @@ class Revisit:
     link: ElevatorLink | None
     scans: list[SlamScan] = field(default_factory=list)
     tried_at: int = 0  # held scans at the last registration attempt
+    travel_m: float = 0.0  # path length of the held scans' laser origins
+
+    def hold(self, scan: SlamScan) -> None:
+        """Keep one more scan of the visit (SLAM frame) until the visit is registered."""
+        if self.scans:
+            last = self.scans[-1].origin
+            self.travel_m += math.hypot(scan.origin[0] - last[0], scan.origin[1] - last[1])
+        self.scans.append(scan)
+
+    def due(self, min_scans: int, min_travel_m: float) -> bool:
+        """Time for a (new) registration attempt.
+
+        Enough scans over enough path (a submap of a few views from one spot, the car's
+        doorway, matches too many wrong poses), and twice as many as at the last attempt.
+        """
+        n = len(self.scans)
+        return n >= max(min_scans, 2 * self.tried_at) and self.travel_m >= min_travel_m
 
     def observe_link(self, transform: Pose) -> None:
         """Record the car's position on this floor, now that the floor's frame is known."""
@@ -49,10 +77,14 @@ class Revisit:
         if not self.scans:
             return None
         self.tried_at = len(self.scans)
-        src = np.vstack([transform_points(s.free_xy[s.hit], self.anchor) for s in self.scans])
+        src = np.vstack([_near_hits(s, reg.match_range_m) for s in self.scans])
+        src = transform_points(src, self.anchor)
         if self.arrival_slam is not None:
             car = se2_compose(self.anchor, self.arrival_slam)
             pivot = (car[0], car[1])
+            # The car and its shaft are not the floor: a car seen from inside on the way out
+            # and an empty shaft seen on the last visit differ, and match each other offset.
+            src = src[np.hypot(src[:, 0] - car[0], src[:, 1] - car[1]) > reg.car_clear_m]
         else:
             origin = transform_points(np.asarray([self.scans[0].origin]), self.anchor)[0]
             pivot = (float(origin[0]), float(origin[1]))

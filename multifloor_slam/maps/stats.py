@@ -11,6 +11,7 @@ STAT_KEYS = (
     'scans_skipped_elevator',
     'scans_skipped_no_pose',
     'scans_skipped_visit',
+    'scans_skipped_still',
     'scans_skipped_map_source',
     'scans_bad',
     'scans_bad_angles',

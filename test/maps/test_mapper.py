@@ -25,6 +25,9 @@ from multifloor_slam.maps.scan_geometry import (
     transform_points,
 )
 
+#: mapper parameters that map every scan, however still the robot stands
+EVERY_SCAN = {'min_travel_m': 0.0, 'min_turn_deg': 0.0}
+
 
 @pytest.fixture(scope='module')
 def tour() -> Tour:
@@ -99,7 +102,7 @@ def _scan(mapper: BuildingMapper, t: float, x: float = 0.0) -> bool:
 
 
 def test_no_scan_is_integrated_while_riding_inside_the_car_or_before_the_floor_settles() -> None:
-    mapper = BuildingMapper(MapperParams(floor_settle_s=1.0, car_exit_m=0.3))
+    mapper = BuildingMapper(MapperParams(floor_settle_s=1.0, car_exit_m=0.3, **EVERY_SCAN))
     assert _scan(mapper, 0.0)
     mapper.set_elevator_state(0.5, 'inside')
     assert not _scan(mapper, 0.6)
@@ -183,7 +186,7 @@ def test_scans_newer_than_the_newest_pose_wait_for_the_next_pose() -> None:
     """A SLAM publishing poses at 2 Hz, scans at 10 Hz arriving before the pose after them."""
 
     def run(wait: float) -> BuildingMapper:
-        mapper = BuildingMapper(MapperParams(scan_wait_s=wait))
+        mapper = BuildingMapper(MapperParams(scan_wait_s=wait, **EVERY_SCAN))
         for k in range(51):
             t = k * 0.1
             x = 0.2 * t  # 0.2 m/s along x
@@ -205,7 +208,7 @@ def test_scans_newer_than_the_newest_pose_wait_for_the_next_pose() -> None:
 
 
 def test_a_floor_change_published_after_the_ride_end_still_goes_to_the_new_floor() -> None:
-    mapper = BuildingMapper(MapperParams(floor_settle_s=1.0, car_exit_m=0.3))
+    mapper = BuildingMapper(MapperParams(floor_settle_s=1.0, car_exit_m=0.3, **EVERY_SCAN))
     assert _scan(mapper, 0.0)
     mapper.set_riding(1.0, True)
     mapper.set_riding(5.0, False)
@@ -262,7 +265,7 @@ def test_icp_corrects_a_wrong_anchor_on_a_revisit(tour: Tour) -> None:
 
 def test_a_slam_jump_after_the_ride_end_while_the_robot_stands_in_the_car_is_removed() -> None:
     """The barometer reports the ride's end before the car stops; the SLAM jumps after that."""
-    mapper = BuildingMapper()
+    mapper = BuildingMapper(MapperParams(**EVERY_SCAN))
     for k in range(5):
         assert _scan(mapper, k * 0.1, x=0.0)
     mapper.set_riding(1.0, True)
@@ -285,7 +288,7 @@ def test_a_slam_jump_after_the_ride_end_while_the_robot_stands_in_the_car_is_rem
 
 
 def test_the_building_view_shares_the_live_state_and_changes_nothing() -> None:
-    mapper = BuildingMapper(MapperParams(building_name='hq', car_width_m=2.0))
+    mapper = BuildingMapper(MapperParams(building_name='hq', car_width_m=2.0, **EVERY_SCAN))
     mapper.floor_table = {'floors': []}
     assert _scan(mapper, 0.0)
     mapper.add_pose(0.5, 0.0, 0.0, 0.0)

@@ -32,6 +32,8 @@ def _ranges(x: float, y: float, range_max: float = 80.0) -> np.ndarray:
 
 
 def _mapper(**changes: object) -> BuildingMapper:
+    """A mapper that maps every scan (these tests scan from few, repeated poses)."""
+    changes = {'min_travel_m': 0.0, 'min_turn_deg': 0.0, **changes}
     return BuildingMapper(MapperParams(scan_wait_s=0.0, **changes))  # type: ignore[arg-type]
 
 

@@ -111,3 +111,77 @@ def test_odometry_gives_the_turn_only_where_it_covers_both_stands() -> None:
     mapper.add_odom(6.0, 0.0, 0.0, math.nan)
     mapper.add_odom(6.1, 0.0, 0.0, 0.0)
     assert mapper.stats['odom_bad'] == 1 and mapper.stats['odom_in'] == 1
+
+
+def test_a_revisit_into_unmapped_rooms_registers_on_what_overlaps() -> None:
+    """Most hits are in rooms the first visit never saw: they neither confirm nor refute."""
+    layer = _layer()
+    rng = np.random.default_rng(2)
+    seen = _wall_points()
+    seen = seen[seen[:, 0] > 6.0]
+    # a new wing east of the mapped floor (x 14..24 m): never seen, three times the hits
+    s = np.linspace(0.0, 1.0, 600)
+    new = np.vstack(
+        [
+            np.column_stack([14.0 + 10.0 * s, np.full_like(s, 1.0)]),
+            np.column_stack([14.0 + 10.0 * s, np.full_like(s, 7.0)]),
+            np.column_stack([np.full_like(s, 24.0), 1.0 + 6.0 * s]),
+        ]
+    )
+    truth = np.vstack([seen, new]) + rng.normal(0.0, 0.01, (len(seen) + len(new), 2))
+    pivot = (10.0, 5.0)
+    wrong = se2_compose((0.45, -0.35, 0.0), _about(pivot, math.radians(4.0)))
+    src = transform_points(truth, wrong)
+    res = register(src, pivot, layer, IcpParams(), RegistrationParams())
+    assert res.accepted, res.reason
+    fixed = transform_points(src, res.correction)
+    assert np.max(np.hypot(*(fixed - truth).T)) < 0.1
+    # the same revisit with its overlap cut to a few hits does not verify
+    res = register(transform_points(new, wrong), pivot, layer, IcpParams(), RegistrationParams())
+    assert not res.accepted
+
+
+def test_a_corridor_does_not_pin_a_large_correction() -> None:
+    """Two parallel walls only: any shift along them fits as well, so a big move is refused."""
+    p = LayerParams(resolution=RES)
+    grid = np.full((int(3.0 / RES), int(30.0 / RES)), p.l_min, np.float32)
+    grid[0, :] = p.l_max
+    grid[-1, :] = p.l_max
+    layer = OccupancyLayer(p)
+    layer.load_grid(grid, (0, 0))  # walls at y = 0.025 and y = 2.975, x 0..30 m
+    s = np.linspace(8.0, 22.0, 600)
+    truth = np.vstack(
+        [
+            np.column_stack([s, np.full_like(s, 0.025)]),
+            np.column_stack([s, np.full_like(s, 2.975)]),
+        ]
+    )
+    # an anchor 0.8 m along the corridor and 0.4 m across it: nothing tells the 0.8 m
+    src = transform_points(truth, (0.8, 0.4, 0.0))
+    res = register(src, (15.0, 1.5), layer, IcpParams(), RegistrationParams())
+    assert not res.accepted
+    assert 'pin' in res.reason or 'ambiguous' in res.reason, res.reason
+    # an anchor that already fits is kept: no slide along the walls
+    src = transform_points(truth, (0.8, 0.02, 0.0))
+    res = register(src, (15.0, 1.5), layer, IcpParams(), RegistrationParams())
+    assert res.accepted and abs(res.correction[0]) < 0.15, res
+
+
+def test_a_robot_standing_still_maps_one_view_not_every_repeat() -> None:
+    """Waiting at the elevator: the same view repeated 40 times is mapped once."""
+    mapper = BuildingMapper(MapperParams(scan_wait_s=0.0))
+    ranges = np.full(360, 3.0)
+    for k in range(40):
+        mapper.add_pose(k * 0.25, 1.0 + 0.01 * (k % 2), 2.0, 0.3 + 0.01 * (k % 2))  # (jitter)
+        mapper.add_scan(k * 0.25, ranges, -math.pi, 2 * math.pi / 360, 0.05, 20.0)
+    assert mapper.stats['scans_integrated'] == 1
+    assert mapper.stats['scans_skipped_still'] == 39
+    for k in range(40, 44):  # driving off: 10 cm per scan
+        mapper.add_pose(k * 0.25, 1.0 + 0.1 * (k - 39), 2.0, 0.3)
+        mapper.add_scan(k * 0.25, ranges, -math.pi, 2 * math.pi / 360, 0.05, 20.0)
+    assert mapper.stats['scans_integrated'] == 5
+    every = BuildingMapper(MapperParams(scan_wait_s=0.0, min_travel_m=0.0, min_turn_deg=0.0))
+    for k in range(5):
+        every.add_pose(k * 0.25, 1.0, 2.0, 0.3)
+        every.add_scan(k * 0.25, ranges, -math.pi, 2 * math.pi / 360, 0.05, 20.0)
+    assert every.stats['scans_integrated'] == 5

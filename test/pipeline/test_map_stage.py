@@ -24,11 +24,15 @@ from multifloor_slam.maps.mapper import BuildingMapper, MapperParams
 from multifloor_slam.maps.scan_geometry import se2_compose
 from multifloor_slam.pipeline.map_stage import MapStage, MapStageParams
 
+#: mapper parameters that map every scan, however still the robot stands
+EVERY_SCAN = {'min_travel_m': 0.0, 'min_turn_deg': 0.0}
 STEP = 0.125  # exact in binary: data times add up without rounding
 BEAMS = 360
 
 
 def make_stage(**mapper: object) -> MapStage:
+    """A stage whose mapper maps every scan (the robot here mostly stands still)."""
+    mapper = {'min_travel_m': 0.0, 'min_turn_deg': 0.0, **mapper}
     return MapStage(BuildingMapper(MapperParams(**mapper)), MapStageParams())  # type: ignore[arg-type]
 
 
@@ -171,7 +175,9 @@ def test_altitude_is_thinned_to_the_period_of_data_time() -> None:
 
 
 def test_altitude_period_is_a_parameter() -> None:
-    stage = MapStage(BuildingMapper(), MapStageParams(altitude_period_s=0.0))
+    stage = MapStage(
+        BuildingMapper(MapperParams(**EVERY_SCAN)), MapStageParams(altitude_period_s=0.0)
+    )
     stage.feed('floor', FloorRecord(0.0, 0))
     drive(stage, 0.0, 1.0)
     stage.feed('altitude', ValueRecord(0.0, 1.0))
