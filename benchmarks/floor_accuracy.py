@@ -128,7 +128,7 @@ def _rides_traces(seed: int, n: int) -> list[_Trace]:
             p0_pa=float(rng.uniform(95000.0, 103000.0)),
             temperature_c=float(rng.uniform(5.0, 35.0)),
         )
-        parks = rng.uniform(8.0, 60.0, len(floors))
+        parks = rng.uniform(8.0, 60.0, len(floors)).tolist()
         sc = simulate_rides(building, floors, parks, kin, noise, rng)
         temperature = None
         if k % 2:
