@@ -244,6 +244,9 @@ class BuildingMapper:
         if problem is not None:
             self._stats[problem] += 1
             return False
+        cap = self.params.max_hit_range_m
+        if cap > 0:  # a return beyond it: too sparse and noisy for a wall, a no-return beam
+            ranges = np.where(np.asarray(ranges, np.float64) > cap, np.inf, ranges)
         scan = LaserScan(ranges, angle_min, angle_increment, range_min, range_max)
         wait = self.params.scan_wait_s
         if self._waiting:

@@ -149,6 +149,24 @@ def test_no_return_beams_clear_free_space_only_up_to_max_free_range() -> None:
     assert MapperParams().max_free_range_m == 20.0
 
 
+def test_returns_beyond_max_hit_range_are_no_returns_not_walls() -> None:
+    # Walls 40 m ahead (a long hall on a real log): with the 30 m default no wall is drawn
+    # there and the beam clears free space up to max_free_range_m; 0 draws the far wall.
+    far = np.array([[40.0, -5.0, 40.0, 5.0], [-3.0, -3.0, -3.0, 3.0]])
+    ranges = raycast(far, (0.0, 0.0, 0.0), ANGLES, 81.9)
+    walls = {}
+    for cap in (30.0, 0.0):
+        mapper = _mapper(max_hit_range_m=cap)
+        mapper.add_pose(0.0, 0.0, 0.0, 0.0)
+        assert mapper.add_scan(0.0, ranges, ANGLE_MIN, INC, 0.05, 81.9)
+        occ = mapper.floors[0].layer.occupied_points()
+        walls[cap] = occ[:, 0].max()
+        assert (mapper.floors[0].layer.logodds < 0).any()  # the beams still clear free space
+    assert walls[30.0] < -2.9  # only the near wall
+    assert walls[0.0] == pytest.approx(40.0, abs=0.1)
+    assert MapperParams().max_hit_range_m == 30.0
+
+
 @pytest.mark.parametrize(
     ('angle_min', 'angle_increment'),
     [(math.nan, INC), (math.inf, INC), (ANGLE_MIN, 0.0), (ANGLE_MIN, math.nan)],
