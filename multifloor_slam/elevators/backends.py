@@ -142,7 +142,7 @@ def _quiet() -> Iterator[None]:
 
 def _export(weights: Path, backend: str, imgsz: int, target: Path) -> None:
     """Export ``weights`` into the folder ``target`` (atomically: temp folder, then rename)."""
-    from multifloor_slam.elevators.detector import import_yolo
+    from multifloor_slam.elevators.yolo_import import import_yolo
 
     if backend == 'onnx' and not _importable('onnx'):
         # Ultralytics would try to pip-install it (and fail offline) without a clear message.

@@ -16,10 +16,7 @@ sample a few pixels out of every 25x25 block, and every later copy stays small.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +25,7 @@ import cv2
 import numpy as np
 
 from multifloor_slam.elevators import backends
+from multifloor_slam.elevators.yolo_import import import_yolo
 from multifloor_slam.errors import ConfigError, InputDataError, ModelError
 
 LOG = logging.getLogger(__name__)
@@ -48,18 +46,6 @@ def default_model_path() -> Path:
     except Exception:
         pass
     return Path(__file__).resolve().parents[2] / 'models' / MODEL_FILE
-
-
-def import_yolo() -> Any:
-    """Import Ultralytics offline, keeping its first-run banner off stdout.
-
-    A fresh machine's first import prints "Creating new Ultralytics Settings ..." to stdout,
-    which would corrupt the JSON lines of ``multifloor-slam detect``.
-    """
-    os.environ.setdefault('YOLO_OFFLINE', '1')
-    with contextlib.redirect_stdout(sys.stderr):
-        from ultralytics import YOLO
-    return YOLO
 
 
 def resolve_device(device: str) -> str:

@@ -118,7 +118,7 @@ def train(params: TrainParams) -> Path:
         ConfigError: invalid parameters.
         ModelError: Ultralytics failed to build or train the model.
     """
-    from multifloor_slam.elevators.detector import import_yolo
+    from multifloor_slam.elevators.yolo_import import import_yolo
 
     YOLO = import_yolo()  # noqa: N806 - the class, as Ultralytics names it
 
