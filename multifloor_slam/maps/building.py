@@ -7,6 +7,7 @@ needs the files.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 from multifloor_slam.floors.floor_table import floor_label
 from multifloor_slam.maps.occupancy_layer import LayerParams, OccupancyLayer
 from multifloor_slam.maps.params import MapperParams
+from multifloor_slam.maps.renumber import check_renumbering, renumber_keys, renumber_link
 
 
 @dataclass
@@ -101,6 +103,23 @@ class Building:
     def resolution(self) -> float:
         """Cell size of the layers (m)."""
         return self.layer_params.resolution
+
+    def renumber(self, mapping: Mapping[int, int]) -> dict[int, FloorLayer]:
+        """Follow the floor table's renumbering ``{old: new}``: layers and links, all at once.
+
+        Labels follow the indices. The floor table is the estimator's and already numbered so;
+        it is not touched. Returns the layers pushed out by a moved one (a floor the table
+        retracted), by their old index; InputDataError on an unusable mapping.
+        """
+        mapping = check_renumbering(mapping)
+        moved, pushed_out = renumber_keys(self.floors, mapping)
+        for index, fl in moved.items():
+            fl.index = index
+        self.floors.clear()  # in place: a mapper shares this dict
+        self.floors.update(moved)
+        for link in self.links:
+            renumber_link(link, mapping)
+        return pushed_out
 
 
 __all__ = ['Building', 'ElevatorLink', 'FloorLayer', 'floor_label']

@@ -7,7 +7,10 @@ floor, so every sample outside an elevator is averaged; a floor never measured g
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from multifloor_slam.maps.building import FloorLayer
+from multifloor_slam.maps.renumber import renumber_keys
 
 
 class FloorElevations:
@@ -25,6 +28,10 @@ class FloorElevations:
     def set(self, floor: int, elevation_m: float) -> None:
         """A known elevation (estimator, loaded building); later samples average with it."""
         self._sum[floor] = (elevation_m, 1)
+
+    def renumber(self, mapping: Mapping[int, int]) -> None:
+        """Follow a floor renumbering ``{old: new}`` (``maps/renumber.py``)."""
+        self._sum = renumber_keys(self._sum, mapping)[0]
 
     def apply(self, fl: FloorLayer) -> None:
         """Write the floor's elevation into ``fl``: measured, kept as loaded, or the default."""

@@ -133,8 +133,8 @@ class FloorMapManagerNode(Node):
         #: messages received per input (diagnostics; the tests wait on it)
         self.received: dict[str, int] = {}
         self._grid_pubs: dict[int, Any] = {}
-        self._published: dict[int, tuple[int, float]] = {}
-        self._current_key: tuple[int, int, float] | None = None
+        self._published: dict[int, tuple[int, int, float]] = {}
+        self._current_key: tuple[int, int, int, float] | None = None
         self._links_key: Any = None
         self._tf_buffer: Any = None
         self._tf_listener: Any = None
@@ -276,7 +276,8 @@ class FloorMapManagerNode(Node):
         current = mapper.current_floor
         stamp = self.get_clock().now().to_msg()
         for index, fl in sorted(mapper.floors.items()):
-            key = (fl.layer.version, round(fl.elevation_m, 3))
+            # (the layer itself too: a floor renumbering moves another layer to this index)
+            key = (id(fl.layer), fl.layer.version, round(fl.elevation_m, 3))
             if self._published.get(index) == key and index != current:
                 continue
             msg = None

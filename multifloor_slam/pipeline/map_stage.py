@@ -14,6 +14,11 @@ Live (``floor_map_manager``) and offline (``process``) run this same object. The
   holds. The floor estimator publishes its start floor latched, so normally nothing waits.
 - **floor table**: the newest ``floor/table`` is saved with the building, with the floor the
   map was on (``current_floor``) and where the SLAM frame lay on that floor (``map_resume``).
+- **renumbered floors**: a floor found later between two consecutively numbered ones moves the
+  floors beyond it one number out (``docs/floor_estimation.md``). The stage reads that from the
+  tables themselves (``maps/renumber.py``: the previous and the new ``floor/table`` matched by
+  elevation), as the node only sees the topics, and the mapper moves layers, links, elevations
+  and the current floor at once (``renumberings`` counts it); the saved building follows.
 - **absurd floors**: a ``floor/current`` beyond +-:data:`MAX_FLOOR_INDEX` is refused and
   counted (``counts['floors_out_of_range']``); the robot stays on its floor.
 - **resuming a saved building**: when the mapper continues a building whose floor table has a
@@ -49,6 +54,7 @@ from multifloor_slam.io.records import (
     ValueRecord,
 )
 from multifloor_slam.maps.mapper import BuildingMapper
+from multifloor_slam.maps.renumber import table_renumbering
 from multifloor_slam.maps.scan_geometry import Pose, se2_compose
 from multifloor_slam.navigation.staging import StagingParams
 
@@ -129,6 +135,7 @@ class MapStage:
             'scans_without_range_max': 0,
             'resume_floor_differs': 0,
             'bad_floor_tables': 0,
+            'renumberings': 0,
         }
         #: (floor, SLAM -> floor) of the building this mapper continues, if it says so
         self.resume = _resume_entry(mapper.floor_table)
@@ -259,7 +266,8 @@ class MapStage:
     def on_floor_table(self, rec: FloorTableRecord) -> None:
         """``floor/table``: kept to be saved with the building, if it is a readable table.
 
-        A malformed one is refused and counted (``bad_floor_tables``): saved, it would stop the
+        When it numbers the previous table's floors differently, the map follows first. A
+        malformed one is refused and counted (``bad_floor_tables``): saved, it would stop the
         floor estimator from starting on this building.
         """
         try:
@@ -267,6 +275,14 @@ class MapStage:
         except MapFileError:
             self.counts['bad_floor_tables'] += 1
             return
+        mapping = table_renumbering(self.mapper.floor_table, rec.table)
+        if mapping:
+            current = rec.table.get('current_floor')
+            self.mapper.renumber(mapping, None if current is None else int(current))
+            if self.resume is not None:
+                floor, pose = self.resume
+                self.resume = (mapping.get(floor, floor), pose)
+            self.counts['renumberings'] += 1
         self.mapper.floor_table = rec.table
 
     def feed(self, kind: str, rec: Record) -> None:
