@@ -16,7 +16,7 @@ import numpy as np
 from multifloor_slam.floors.floor_table import floor_label
 from multifloor_slam.maps.occupancy_layer import LayerParams, OccupancyLayer
 from multifloor_slam.maps.params import MapperParams
-from multifloor_slam.maps.renumber import check_renumbering, renumber_keys, renumber_link
+from multifloor_slam.maps.renumber import check_renumbering, renumber_keys
 
 
 @dataclass
@@ -76,6 +76,13 @@ class ElevatorLink:
             self.positions[floor] = (px + (xy[0] - px) / (n + 1), py + (xy[1] - py) / (n + 1))
         self.counts[floor] = n + 1
 
+    def renumber(self, mapping: Mapping[int, int]) -> None:
+        """Positions, counts and staging poses follow a floor renumbering ``{old: new}``."""
+        self.positions = renumber_keys(self.positions, mapping)[0]
+        self.counts = renumber_keys(self.counts, mapping)[0]
+        self.staging = renumber_keys(self.staging, mapping)[0]
+        self.staging_method = renumber_keys(self.staging_method, mapping)[0]
+
 
 @dataclass
 class Building:
@@ -118,7 +125,7 @@ class Building:
         self.floors.clear()  # in place: a mapper shares this dict
         self.floors.update(moved)
         for link in self.links:
-            renumber_link(link, mapping)
+            link.renumber(mapping)
         return pushed_out
 
 

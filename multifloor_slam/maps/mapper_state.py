@@ -19,7 +19,7 @@ from multifloor_slam.maps.occupancy_layer import OccupancyLayer
 from multifloor_slam.maps.odometry import OdomYaw
 from multifloor_slam.maps.params import MapperParams
 from multifloor_slam.maps.pose_buffer import PoseBuffer
-from multifloor_slam.maps.renumber import check_renumbering, renumber_floor, renumber_visit
+from multifloor_slam.maps.renumber import check_renumbering, renumber_floor
 from multifloor_slam.maps.revisit import Revisit
 from multifloor_slam.maps.scan_geometry import LaserScan, Pose
 from multifloor_slam.maps.scan_queue import ScanQueue
@@ -115,7 +115,11 @@ class MapperState:
         self.fragments[:] = [(mapping.get(f, f), ly) for f, ly in self.fragments]
         self.fragments += [(i, fl.layer) for i, fl in pushed.items()]
         self._elevations.renumber(mapping)
-        renumber_visit(mapping, self._episodes.episode, self._revisit)
+        ep, rv = self._episodes.episode, self._revisit
+        if ep is not None:  # an open elevator episode's departure floor
+            ep.from_floor = mapping.get(ep.from_floor, ep.from_floor)
+        if rv is not None:
+            rv.floor = mapping.get(rv.floor, rv.floor)
         self._floor = renumber_floor(self._floor, mapping, table_floor)
         for fl in self._floors.values():
             self._elevations.apply(fl)

@@ -18,15 +18,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from multifloor_slam.errors import InputDataError
 from multifloor_slam.floors.floor_table import MAX_FLOOR_INDEX
-
-if TYPE_CHECKING:
-    from multifloor_slam.maps.building import ElevatorLink
-    from multifloor_slam.maps.episodes import Episode
-    from multifloor_slam.maps.revisit import Revisit
 
 #: Two tables' floors are one floor when each is the other's nearest by elevation, within this
 #: (m). New floors are at least ``new_floor_min_separation_m`` (1.6 m) from known ones, and a
@@ -66,14 +61,6 @@ def renumber_keys(
     out = {i: v for i, v in kept.items() if i not in moved}
     out.update(moved)
     return dict(sorted(out.items())), {i: v for i, v in kept.items() if i in moved}
-
-
-def renumber_link(link: ElevatorLink, mapping: Mapping[int, int]) -> None:
-    """A link's positions, counts and staging poses follow the floors (in place)."""
-    link.positions = renumber_keys(link.positions, mapping)[0]
-    link.counts = renumber_keys(link.counts, mapping)[0]
-    link.staging = renumber_keys(link.staging, mapping)[0]
-    link.staging_method = renumber_keys(link.staging_method, mapping)[0]
 
 
 def _table_floors(table: Any) -> tuple[int, dict[int, float]] | None:
@@ -127,22 +114,10 @@ def renumber_floor(floor: int, mapping: Mapping[int, int], table_floor: int | No
     return mapping.get(floor, floor)
 
 
-def renumber_visit(
-    mapping: Mapping[int, int], episode: Episode | None, revisit: Revisit | None
-) -> None:
-    """The departure floor of an open elevator episode and a pending revisit's floor follow."""
-    if episode is not None:
-        episode.from_floor = mapping.get(episode.from_floor, episode.from_floor)
-    if revisit is not None:
-        revisit.floor = mapping.get(revisit.floor, revisit.floor)
-
-
 __all__ = [
     'MATCH_TOLERANCE_M',
     'check_renumbering',
     'renumber_floor',
     'renumber_keys',
-    'renumber_link',
-    'renumber_visit',
     'table_renumbering',
 ]
