@@ -186,10 +186,10 @@ def train(params: TrainParams) -> Path:
     if mix is not None:
         card = json.loads((out / 'dataset' / 'data_card.json').read_text())
         card['training'] = {
-            **{k: v for k, v in asdict(params).items() if k not in ('out_dir',)},
+            **{k: v for k, v in asdict(params).items() if k not in ('out_dir', 'images', 'data')},
             'epochs_done': _epochs_done(out / 'run'),
             'wall_s': round(time.time() - started),
-            'weights': final.name,
+            'weights_file': final.name,
         }
         write_data_card(card, out, 'elevator_yolo.data_card')
     return final
