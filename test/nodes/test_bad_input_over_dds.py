@@ -160,8 +160,8 @@ def test_map_manager_counts_and_logs_every_kind_of_bad_input_and_keeps_mapping(
     assert node.mapper.current_floor == 0
     assert sorted(node.mapper.floors) == [0]
     before = node.mapper.stats['scans_integrated']
-    for k in range(4, 8):
-        send(poses, _pose(10.0 + 0.1 * k), 'pose')
+    for k in range(4, 8):  # the robot drives on (a robot standing still maps one scan)
+        send(poses, _pose(10.0 + 0.1 * k, x=0.1 * (k - 3)), 'pose')
     send(scans, _scan(10.65), 'scan')
     assert spin(executor, lambda: node.mapper.stats['scans_integrated'] > before, 5.0)
 
