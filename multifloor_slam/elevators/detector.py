@@ -77,6 +77,9 @@ class DetectorParams:
             Also the thread count of the OpenVINO and ONNX backends.
         backend: ``'auto'`` (PyTorch on CUDA, else OpenVINO, else ONNX Runtime, else PyTorch),
             ``'pytorch'``, ``'openvino'`` or ``'onnx'`` (both run on the CPU).
+        min_contrast: grey-level standard deviation below which a frame shows nothing (lens
+            cap, black or washed-out frame) and gets no detections: the network, trained on
+            photos, reads a featureless frame as a car interior.
     """
 
     model_path: str = ''
@@ -88,8 +91,11 @@ class DetectorParams:
     max_det: int = 20
     cpu_threads: int = 0
     backend: str = 'auto'
+    min_contrast: float = 2.0
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.min_contrast < 128.0:
+            raise ConfigError(f'min_contrast must lie in [0, 128), got {self.min_contrast}')
         if self.backend not in backends.BACKENDS:
             msg = f'backend must be one of {", ".join(backends.BACKENDS)}, got {self.backend!r}'
             raise ConfigError(msg)
@@ -103,6 +109,14 @@ class DetectorParams:
             raise ConfigError(f'max_det must be >= 1, got {self.max_det}')
         if self.cpu_threads < 0:
             raise ConfigError(f'cpu_threads must be >= 0, got {self.cpu_threads}')
+
+
+def _featureless(bgr: np.ndarray, min_contrast: float) -> bool:
+    """True when the frame's grey levels vary less than ``min_contrast`` (std)."""
+    if min_contrast <= 0.0:
+        return False
+    _, std = cv2.meanStdDev(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
+    return float(std[0, 0]) < min_contrast
 
 
 @dataclass(frozen=True)
@@ -299,7 +313,10 @@ class ElevatorDetector:
                 rows[:, [1, 3]] *= fy
                 rows_per_image.append(rows)
         results = []
-        for rows in rows_per_image:
+        for rows, im in zip(rows_per_image, bgr, strict=True):
+            if _featureless(im, self.params.min_contrast):
+                results.append([])
+                continue
             results.append(
                 [
                     Detection(
