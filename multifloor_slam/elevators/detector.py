@@ -312,7 +312,7 @@ class ElevatorDetector:
                 rows[:, [0, 2]] *= fx
                 rows[:, [1, 3]] *= fy
                 rows_per_image.append(rows)
-        results = []
+        results: list[list[Detection]] = []
         for rows, im in zip(rows_per_image, bgr, strict=True):
             if _featureless(im, self.params.min_contrast):
                 results.append([])
