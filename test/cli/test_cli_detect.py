@@ -13,6 +13,7 @@ os.environ.setdefault('YOLO_CONFIG_DIR', tempfile.mkdtemp(prefix='yolo_cfg_'))
 from cli_helpers import cli
 
 from multifloor_slam.cli.main import main
+from multifloor_slam.elevators.classes import CLASS_NAMES
 from multifloor_slam.errors import EXIT_PARTIAL
 from multifloor_slam.sim.elevator_scenes import SceneParams, render_scene
 
@@ -29,7 +30,7 @@ def test_detect_prints_one_json_line_per_image(
     found = [d for x in lines for d in x['detections']]
     assert found, lines
     for d in found:
-        assert d['class'].startswith('elevator_')
+        assert d['class'] in CLASS_NAMES
         assert 0.25 <= d['confidence'] <= 1.0
         x1, y1, x2, y2 = d['box']
         assert 0 <= x1 < x2 <= 321 and 0 <= y1 < y2 <= 321
