@@ -20,6 +20,7 @@ import yaml
 
 from multifloor_slam.io.building_render import Canvas
 from multifloor_slam.maps.building import Building, ElevatorLink, FloorLayer
+from multifloor_slam.maps.scan_geometry import wrap_angle
 from multifloor_slam.navigation.derived_cache import DerivedCache, grid_digest
 from multifloor_slam.navigation.free_space import Mask, traversable
 from multifloor_slam.navigation.nav_graph import NavGraph, NavGraphParams, build_nav_graph
@@ -49,10 +50,6 @@ def _door_yaw(link: ElevatorLink, floor: int) -> float | None:
     return link.staging[floor][2] + math.pi
 
 
-def _wrap(a: float) -> float:
-    return (a + math.pi) % (2.0 * math.pi) - math.pi
-
-
 def _lift(
     building: Building, link: ElevatorLink, canvas: Canvas, labels: dict[int, str]
 ) -> dict[str, Any]:
@@ -64,7 +61,7 @@ def _lift(
     served = [f for f in link.floors if f in labels]
     doors_yaw = {f: _door_yaw(link, f) for f in served}
     ref = next((y for y in doors_yaw.values() if y is not None), math.pi / 2.0)
-    yaw = _wrap(ref - math.pi / 2.0)
+    yaw = wrap_angle(ref - math.pi / 2.0)
     w, d = float(building.car_width_m), float(building.car_depth_m)
     sides = {  # quarter turns from the front, counter-clockwise: (x, y, motion axis)
         0: (0.0, d / 2.0, 0.0),
@@ -76,7 +73,7 @@ def _lift(
     level_doors: dict[str, list[str]] = {}
     for f in served:
         door = doors_yaw[f]
-        quarter = 0 if door is None else round(_wrap(door - ref) / (math.pi / 2.0)) % 4
+        quarter = 0 if door is None else round(wrap_angle(door - ref) / (math.pi / 2.0)) % 4
         name = f'door{quarter + 1}'
         x, y, axis = sides[quarter]
         span = w if quarter in (0, 2) else d

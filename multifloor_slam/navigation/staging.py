@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from multifloor_slam.errors import ConfigError
 from multifloor_slam.maps.building import Building, ElevatorLink
+from multifloor_slam.maps.scan_geometry import wrap_angle
 from multifloor_slam.navigation.derived_cache import DerivedCache, grid_digest
 from multifloor_slam.navigation.free_space import ROBOT_RADIUS_M, Mask, traversable
 
@@ -162,12 +163,8 @@ def _fallback(mask: Mask, cx: float, cy: float, car_half: float, p: StagingParam
             k = int(np.argmin(d))
             sx, sy = float(x[k]), float(y[k])
             door = math.atan2(sy - cy, sx - cx)
-            return StagingPose(sx, sy, _wrap(door + math.pi), 'nearest_free', door, car_half)
+            return StagingPose(sx, sy, wrap_angle(door + math.pi), 'nearest_free', door, car_half)
     return StagingPose(cx, cy, 0.0, 'car', 0.0, car_half)
-
-
-def _wrap(a: float) -> float:
-    return (a + math.pi) % (2.0 * math.pi) - math.pi
 
 
 def _free_run_starts(free: NDArray[np.bool_], n: int) -> NDArray[np.bool_]:
@@ -258,7 +255,7 @@ def staging_pose(
         if moved is None:
             return _fallback(mask, cx, cy, car_half, p)
         sx, sy = moved
-    return StagingPose(sx, sy, _wrap(door + math.pi), 'door', _wrap(door), door_m)
+    return StagingPose(sx, sy, wrap_angle(door + math.pi), 'door', wrap_angle(door), door_m)
 
 
 def with_staging(
