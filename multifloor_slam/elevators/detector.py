@@ -285,8 +285,17 @@ class ElevatorDetector:
         """
         if not images:
             return []
-        shrunk = [shrink(_checked(im), self.params.imgsz) for im in images]
-        bgr = [as_bgr(im) for im, _, _ in shrunk]
+        shrunk_all = [shrink(_checked(im), self.params.imgsz) for im in images]
+        bgr_all = [as_bgr(im) for im, _, _ in shrunk_all]
+        # A featureless frame shows nothing: it gets no detections and no forward pass.
+        keep = [
+            i for i, im in enumerate(bgr_all) if not _featureless(im, self.params.min_contrast)
+        ]
+        results: list[list[Detection]] = [[] for _ in images]
+        if not keep:
+            return results
+        shrunk = [shrunk_all[i] for i in keep]
+        bgr = [bgr_all[i] for i in keep]
         with self._torch.inference_mode():
             if self._runner is not None:
                 arr = self._letterboxed(bgr)
@@ -312,22 +321,16 @@ class ElevatorDetector:
                 rows[:, [0, 2]] *= fx
                 rows[:, [1, 3]] *= fy
                 rows_per_image.append(rows)
-        results: list[list[Detection]] = []
-        for rows, im in zip(rows_per_image, bgr, strict=True):
-            if _featureless(im, self.params.min_contrast):
-                results.append([])
-                continue
-            results.append(
-                [
-                    Detection(
-                        class_name=self.names.get(int(c), str(int(c))),
-                        class_id=int(c),
-                        confidence=float(s),
-                        box_xyxy=(float(x1), float(y1), float(x2), float(y2)),
-                    )
-                    for x1, y1, x2, y2, s, c in rows
-                ]
-            )
+        for i, rows in zip(keep, rows_per_image, strict=True):
+            results[i] = [
+                Detection(
+                    class_name=self.names.get(int(c), str(int(c))),
+                    class_id=int(c),
+                    confidence=float(s),
+                    box_xyxy=(float(x1), float(y1), float(x2), float(y2)),
+                )
+                for x1, y1, x2, y2, s, c in rows
+            ]
         return results
 
     def detect(self, bgr: np.ndarray) -> list[Detection]:
