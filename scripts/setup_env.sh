@@ -28,6 +28,11 @@ fi
 stamp=.venv/.requirements.sha
 want=$(cat requirements.txt requirements-ros.txt requirements-dev.txt setup.py | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  # The venv takes about 8 GB (torch's x86-64 wheels bring CUDA libraries): say so before pip fails.
+  free_kb=$(df -Pk . | awk 'NR==2 {print $4}')
+  if [ "${free_kb:-0}" -lt 9000000 ]; then
+    echo "setup_env: warning: $((free_kb / 1048576)) GiB free on $(pwd); the venv needs about 9 GiB" >&2
+  fi
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -r requirements.txt -r requirements-ros.txt -r requirements-dev.txt
   .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .

@@ -40,6 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=1.0,
         help='scale every image count of the mix (default 1)',
     )
+    parser.add_argument(
+        '--hall-repeat',
+        type=int,
+        default=3,
+        help='copies of each hall-call panel photo in the mix (default 3)',
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         panels=args.panels,
         doors=args.doors,
         mix_scale=args.mix_scale,
+        hall_repeat=args.hall_repeat,
     )
     print(train(params))
     return 0

@@ -64,6 +64,8 @@ class MixParams:
         doors_dir: real ordinary-door photos (``train/images``, ``valid/images``).
         seed: split and generation seed.
         real_panels: real panel photos in train (at most those usable).
+        hall_repeat: copies of each hall-call panel photo in train (they are about one in
+            nine panel photos; repeating them evens out the two panel kinds).
         real_doors: door negatives in train.
         synthetic_on_photo / synthetic_real_wall / synthetic_interior / noise: generated images.
         val_fraction: validation images per source, as a share of its train count.
@@ -73,7 +75,8 @@ class MixParams:
     panels_dir: str
     doors_dir: str
     seed: int = 0
-    real_panels: int = 1000
+    real_panels: int = 1400
+    hall_repeat: int = 3
     real_doors: int = 500
     synthetic_on_photo: int = 500
     synthetic_real_wall: int = 100
@@ -96,6 +99,8 @@ class MixParams:
         )
         if min(counts) < 0:
             raise ConfigError('image counts must be >= 0')
+        if self.hall_repeat < 1:
+            raise ConfigError(f'hall_repeat must be >= 1, got {self.hall_repeat}')
         if not 0.0 < self.val_fraction < 1.0:
             raise ConfigError(f'val_fraction must lie in (0, 1), got {self.val_fraction}')
 
@@ -233,7 +238,12 @@ def build_mixed_dataset(params: MixParams, out_dir: str | Path) -> Path:
     for split, chosen in (('train', picked_train), ('val', picked_val)):
         for name in chosen:
             img, panels = usable[name]
-            writer.add(split, 'real_panels', f'panel_{img.stem}', _panel_lines(panels), link=img)
+            lines = _panel_lines(panels)
+            writer.add(split, 'real_panels', f'panel_{img.stem}', lines, link=img)
+            if split == 'train' and photo_kind(panels) == KIND_HALL:
+                for copy in range(1, p.hall_repeat):
+                    stem = f'panel_{img.stem}_copy{copy}'
+                    writer.add(split, 'real_panels_hall_copy', stem, lines, link=img)
     # Crops for compositing come from the train side only (all of it, not just the picked).
     for name in train_names:
         img, panels = usable[name]

@@ -70,6 +70,7 @@ class TrainParams:
         panels: real panel photo folder (``elevator-panels``); with ``doors``, train on the mix.
         doors: real ordinary-door photo folder (``ordinary-doors``).
         mix_scale: multiplies every image count of the mix (1 = the shipped recipe).
+        hall_repeat: copies of each hall-call panel photo in the mix's train split.
     """
 
     out_dir: str
@@ -89,6 +90,7 @@ class TrainParams:
     panels: str = ''
     doors: str = ''
     mix_scale: float = 1.0
+    hall_repeat: int = 3
 
     def __post_init__(self) -> None:
         if not self.out_dir:
@@ -207,7 +209,14 @@ def mix_params(params: TrainParams) -> MixParams:
         'noise',
     )
     scaled = {k: max(1, round(getattr(base, k) * params.mix_scale)) for k in counts}
-    return MixParams(params.panels, params.doors, seed=params.seed, imgsz=params.imgsz, **scaled)
+    return MixParams(
+        params.panels,
+        params.doors,
+        seed=params.seed,
+        imgsz=params.imgsz,
+        hall_repeat=params.hall_repeat,
+        **scaled,
+    )
 
 
 def _epochs_done(run: Path) -> int:

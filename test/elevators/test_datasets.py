@@ -170,6 +170,17 @@ def test_mixed_dataset_and_data_card(tmp_path: Path) -> None:
         assert ids and ids <= {HALL, CAR}
     images = list((tmp_path / 'ds' / 'images' / 'train').iterdir())
     assert all(cv2.imread(str(p)) is not None for p in images)
+    # Hall-call photos (the rare kind) are repeated hall_repeat times in train only.
+    labels = tmp_path / 'ds' / 'labels'
+    hall = [
+        f
+        for f in (labels / 'train').glob('panel_*.txt')
+        if '_copy' not in f.stem and f.read_text().startswith(f'{HALL} ')
+    ]
+    copies = list((labels / 'train').glob('panel_*_copy*.txt'))
+    assert hall and len(copies) == (params.hall_repeat - 1) * len(hall)
+    assert card['images']['train']['real_panels_hall_copy'] == len(copies)
+    assert not list((labels / 'val').glob('*_copy*'))
 
 
 def test_mix_rejects_missing_folders_and_noise_is_noise(tmp_path: Path) -> None:
