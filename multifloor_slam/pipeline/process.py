@@ -84,6 +84,8 @@ class ProcessReport:
     read_stats: dict[str, Any]
     peak_rss_mb: float
     bag_used: dict[str, Any] = field(default_factory=dict)
+    #: trips of the robot: car stops it stayed in are ``stops``; ``to`` is where it left the car
+    trips: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def partial(self) -> bool:
@@ -130,6 +132,12 @@ class ProcessReport:
             f'floors: {len(self.floors)}, rides: {len(self.rides)}, '
             f'elevator links: {len(self.links)}',
         ]
+        stayed = sum(len(t['stops']) for t in self.trips)
+        if stayed:
+            lines.append(
+                f'trips: {len(self.trips)} (robot exits), car stops: {len(self.rides)} '
+                f'({stayed} with the robot staying in)'
+            )
         for f in self.floors:
             lines.append(
                 f'  {f["label"]:>4}  index {f["index"]:>3}  elevation {f["elevation_m"]:6.2f} m  '
@@ -306,6 +314,7 @@ def _report(
         floor_stats=pipe.floor_stage.stats,
         read_stats={},
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        trips=[t.to_dict() for t in pipe.trips.finish(span[1])],
     )
 
 

@@ -89,6 +89,10 @@ def test_report_describes_the_building(sim: SimResult, processed: ProcessReport)
     steady = [fl for _, fl, riding in trace if not riding]
     assert steady == [0, *(to for _, to in truth)]
     assert sum(riding for _, _, riding in trace) == len(truth)
+    # Trips: the robot drives out after every ride here; odometry says so, no stop stayed in.
+    assert [(t['from_floor'], t['to_floor']) for t in rep.trips] == truth
+    assert [t['evidence'] for t in rep.trips[:-1]] == ['odometry'] * (len(truth) - 1)
+    assert all(t['stops'] == [] and t['t_exit'] > t['t_start'] for t in rep.trips)
     # What was read and what the stages made of it.
     counts = sim.message_counts
     expected = {'pressure': counts['barometer/pressure'], 'scan': counts['scan']}
