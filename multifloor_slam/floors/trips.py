@@ -92,6 +92,7 @@ class TripTracker:
     def __init__(self, params: TripParams | None = None) -> None:
         self.params = params or TripParams()
         self.trips: list[Trip] = []
+        self._closed: list[list[RideEvent]] = []  # the rides of each trip in ``trips``
         self._rides: list[RideEvent] = []  # rides of the open trip (robot not known out)
         self._stand: tuple[float, float] | None = None  # odometry where the car stopped
         self._saw_odom = False
@@ -108,7 +109,16 @@ class TripTracker:
         return sum(len(t.stops) + 1 for t in self.trips) + len(self._rides)
 
     def on_ride(self, ride: RideEvent) -> None:
-        """A ride the estimator reported: a new stop of the car."""
+        """A ride the estimator reported: a new stop of the car.
+
+        A ride with the start of the previous one supersedes it (the estimator found that the
+        stop was a pause of one ride): it replaces that ride, reopening its trip if needed.
+        """
+        if not self._rides and self._closed and self._closed[-1][-1].t_start == ride.t_start:
+            self.trips.pop()
+            self._rides = self._closed.pop()
+        if self._rides and self._rides[-1].t_start == ride.t_start:
+            self._rides.pop()
         if self._rides:
             gap = ride.t_start - self._rides[-1].t_end
             if not self._saw_odom and not self._saw_state and gap > self.params.max_stop_s:
@@ -169,6 +179,7 @@ class TripTracker:
 
     def _close(self, t_exit: float, evidence: str) -> None:
         rides, self._rides = self._rides, []
+        self._closed.append(rides)
         first, last = rides[0], rides[-1]
         stops = [CarStopRecord(r.t_end, r.to_floor, r.to_label) for r in rides[:-1]]
         self.trips.append(

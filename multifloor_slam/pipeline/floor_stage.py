@@ -247,6 +247,8 @@ class FloorStage:
         riding = st.riding if st.riding != self._riding else None
         self._floor, self._riding = st.floor, st.riding
         if st.event is not None:
+            if self.rides and self.rides[-1].t_start == st.event.t_start:
+                self.rides.pop()  # the estimator took the last stop for a pause of this ride
             self.rides.append(st.event)
         table = None
         key = self._table_state()

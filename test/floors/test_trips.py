@@ -117,3 +117,15 @@ def test_odometry_before_the_ride_is_reported_sets_the_stand() -> None:
 def test_bad_trip_params_are_refused(bad: dict) -> None:
     with pytest.raises(ConfigError):
         TripParams(**bad)
+
+
+def test_a_ride_that_supersedes_the_last_one_replaces_it_even_after_an_exit() -> None:
+    tracker = TripTracker()
+    tracker.on_ride(_ride(0.0, 10.0, 0, 2))
+    tracker.on_odom(10.5, 0.0, 0.0)
+    tracker.on_odom(12.0, 1.5, 0.0)  # odometry: out at 2
+    assert len(tracker.trips) == 1
+    tracker.on_ride(_ride(0.0, 30.0, 0, 4))  # the estimator: the stop at 2 was a pause
+    assert tracker.trips == [] and tracker.car_stops == 1
+    trip = tracker.finish(40.0)[0]
+    assert (trip.from_floor, trip.to_floor, trip.stops, trip.evidence) == (0, 4, [], 'end_of_log')
