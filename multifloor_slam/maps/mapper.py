@@ -134,9 +134,6 @@ class BuildingMapper(MapperState):
         if problem is not None:
             self._stats[problem] += 1
             return False
-        cap = self.params.max_hit_range_m
-        if cap > 0:  # a return beyond it: too sparse and noisy for a wall, a no-return beam
-            ranges = np.where(np.asarray(ranges, np.float64) > cap, np.inf, ranges)
         scan = LaserScan(ranges, angle_min, angle_increment, range_min, range_max)
         wait = self.params.scan_wait_s
         if self._waiting:
@@ -226,7 +223,14 @@ class BuildingMapper(MapperState):
             self._stats['scans_skipped_still'] += 1
             return False
         laser = se2_compose(pose, (p.laser_x, p.laser_y, p.laser_yaw))
-        held = scan_in_frame(scan, laser, p.max_free_range_m or None, self._max_beam_m)
+        held = scan_in_frame(
+            scan,
+            laser,
+            p.max_free_range_m or None,
+            self._max_beam_m,
+            p.max_hit_range_m or math.inf,
+            p.no_return_free == 'bounded',
+        )
         if self._revisit is not None:
             rv = self._revisit
             rv.hold(held)

@@ -36,9 +36,15 @@ class MapperParams:
             max_laser_range); 0: up to range_max, and with range_max = inf or NaN
             (pointcloud_to_laserscan's default) they then clear nothing. Returns are hits at any
             range below range_max.
-        max_hit_range_m: a return farther than this (m) is no wall but a no-return beam (free
-            space up to ``max_free_range_m``), like slam_toolbox's max_laser_range: single hits
-            50-80 m away on real logs were 2 points of a floor's contamination. 0: no limit.
+        no_return_free: how far a no-return beam clears: 'bounded' (default) up to the
+            shorter of the returns next to it in the scan (capped by ``max_free_range_m``), so
+            a fan through glass, a door or a long hall stops where its walls were seen; 'cap'
+            up to ``max_free_range_m`` (slam_toolbox's behaviour). On real logs 'cap' painted
+            20 m fans of free space no reference map has (free IoU 0.60 -> 0.84 on the
+            revisited floor) and erased thin walls under them.
+        max_hit_range_m: a return farther than this (m) is no wall (single hits 50-80 m away on
+            real logs were 2 points of a floor's contamination), like slam_toolbox's
+            max_laser_range, but it clears its beam up to this range. 0: no limit.
         max_extent_m: the building lies within this distance (m) of the floor frame's origin
             along x and y: SLAM poses beyond it are refused (counted in poses_out_of_extent), a
             scan taken from beyond it is refused and beams are cut at it (memory stays bounded
@@ -122,6 +128,7 @@ class MapperParams:
     free_thresh: float = LayerParams.free_thresh
     map_source: str = 'scan'
     max_free_range_m: float = 20.0
+    no_return_free: str = 'bounded'
     max_hit_range_m: float = 30.0
     max_extent_m: float = LayerParams.extent_m
     max_layer_size_m: float = LayerParams.max_size_m
@@ -178,6 +185,10 @@ class MapperParams:
         self.icp_params()
         if self.map_source not in ('scan', 'slam_map'):
             raise ConfigError(f"map_source must be 'scan' or 'slam_map', not {self.map_source!r}")
+        if self.no_return_free not in ('bounded', 'cap'):
+            raise ConfigError(
+                f"no_return_free must be 'bounded' or 'cap', not {self.no_return_free!r}"
+            )
         if self.anchor_yaw not in ('odom', 'departure', 'slam'):
             raise ConfigError(
                 f"anchor_yaw must be 'odom', 'departure' or 'slam', not {self.anchor_yaw!r}"

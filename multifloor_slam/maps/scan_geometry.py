@@ -91,6 +91,8 @@ def scan_points(
     range_max: float,
     max_free_range: float | None = None,
     max_range: float = math.inf,
+    max_hit_range: float = math.inf,
+    bound_no_returns: bool = False,
 ) -> ScanPoints:
     """Convert a LaserScan's ranges into endpoints.
 
@@ -114,6 +116,14 @@ def scan_points(
         max_free_range: no-return beams are free up to this distance (default ``range_max``).
         max_range: every beam is cut to this length (a hit beyond it is no hit): no beam can be
             longer than the map it goes into (the mapper passes its layers' diagonal).
+        max_hit_range: a return farther than this is no hit (too sparse and noisy for a wall)
+            but proves the beam free up to this distance.
+        bound_no_returns: a no-return beam is free only up to the shorter of the two returns
+            next to it in beam order (the nearest returning beam on each side; one side when
+            the other has none, nothing when the scan has no return), still capped as above.
+            A run of no-return beams is an opening (glass, a door, a hall) whose far side is
+            unknown: its free fan stops where the walls around it were seen, instead of
+            painting free space out to the cap through every door.
 
     Raises:
         ValueError: the angles are unusable (see :func:`angles_ok`).
@@ -132,6 +142,15 @@ def scan_points(
         hit = (r >= r_min) & (r < r_max)
         no_return = (r >= r_max) | np.isposinf(r)
         length = np.where(hit, r, np.where(no_return, free_len, 0.0))
+        long = hit & (r > max_hit_range)
+        if long.any():
+            length[long] = max_hit_range
+            hit = hit & ~long
+        returned = hit | long
+        if bound_no_returns and free_len > 0 and no_return.any():
+            span = abs(angle_increment) * r.size
+            full = span >= 2.0 * math.pi - 2.0 * abs(angle_increment)
+            length = _bounded_by_returns(length, returned, no_return, full)
         if max_range < math.inf:
             too_long = length > max_range
             if too_long.any():
@@ -142,6 +161,37 @@ def scan_points(
     free_xy[:, 1] = sin * length
     span = abs(angle_increment) * r.size
     return ScanPoints(free_xy, hit, span >= 2.0 * math.pi - 2.0 * abs(angle_increment))
+
+
+def _bounded_by_returns(
+    length: FloatArray,
+    returned: NDArray[np.bool_],
+    no_return: NDArray[np.bool_],
+    full_circle: bool,
+) -> FloatArray:
+    """``length`` with every no-return beam cut to the shorter neighbouring return.
+
+    Vectorised: the index of the last return at or before each beam and of the first at or
+    after it come from running max / min over beam indices (the scan tiled three times when it
+    goes all round, so a run across the seam finds returns on both sides).
+    """
+    n = length.size
+    if not returned.any():
+        return np.where(no_return, 0.0, length)
+    reps = 3 if full_circle else 1
+    ret = np.tile(returned, reps)
+    lens = np.tile(length, reps)
+    m = ret.size
+    idx = np.arange(m)
+    before = np.maximum.accumulate(np.where(ret, idx, -1))
+    after = np.minimum.accumulate(np.where(ret, idx, m)[::-1])[::-1]
+    with np.errstate(invalid='ignore'):
+        left = np.where(before >= 0, lens[np.clip(before, 0, m - 1)], np.nan)
+        right = np.where(after < m, lens[np.clip(after, 0, m - 1)], np.nan)
+        bound = np.fmin(left, right)
+    if full_circle:
+        bound = bound[n : 2 * n]
+    return np.where(no_return, np.minimum(length, bound), length)
 
 
 class LaserScan(NamedTuple):
@@ -168,6 +218,8 @@ def scan_in_frame(
     laser: Pose,
     max_free_range: float | None = None,
     max_range: float = math.inf,
+    max_hit_range: float = math.inf,
+    bound_no_returns: bool = False,
 ) -> SlamScan:
     """``scan``'s endpoints (:func:`scan_points`) placed by the laser's pose ``laser``."""
     pts = scan_points(
@@ -178,6 +230,8 @@ def scan_in_frame(
         scan.range_max,
         max_free_range,
         max_range,
+        max_hit_range,
+        bound_no_returns,
     )
     origin = (laser[0], laser[1])
     return SlamScan(origin, transform_points(pts.free_xy, laser), pts.hit, pts.full_circle)

@@ -93,7 +93,7 @@ def test_a_layer_stops_at_its_maximum_size_and_scans_beyond_it_are_refused() -> 
 
 
 def test_beams_are_cut_at_the_extent_and_far_slam_maps_are_refused() -> None:
-    mapper = _mapper(max_extent_m=20.0)
+    mapper = _mapper(max_extent_m=20.0, no_return_free='cap')  # (an all no-return scan)
     mapper.add_pose(0.0, 15.0, 0.0, 0.0)
     assert mapper.add_scan(0.0, np.full(BEAMS, np.inf), ANGLE_MIN, INC, 0.05, 12.0)
     assert mapper.stats['scans_clipped_extent'] == 1
@@ -115,7 +115,7 @@ def test_unbounded_range_max_does_not_crash_and_clears_only_to_max_free_range(
     range_max: float,
 ) -> None:
     # pointcloud_to_laserscan's default range_max is +inf (or the largest double).
-    mapper = _mapper()
+    mapper = _mapper(no_return_free='cap')
     ranges = _ranges(0.0, 0.0, math.inf)
     ranges[::45] = 1e300  # absurd returns below range_max (beyond any layer)
     for k in range(3):
@@ -133,36 +133,47 @@ def test_unbounded_range_max_does_not_crash_and_clears_only_to_max_free_range(
 
 
 def test_no_return_beams_clear_free_space_only_up_to_max_free_range() -> None:
-    # A real laser: range_max 81.9 m, no return through the door. The default (20 m, like
-    # slam_toolbox's max_laser_range) stops the free fan there; 0 keeps range_max.
+    # A real laser: range_max 81.9 m, no return through the door. With 'cap' the default
+    # (20 m, like slam_toolbox's max_laser_range) stops the free fan there; 0 keeps range_max.
+    # The default 'bounded' stops it at the door frame (the shorter neighbouring return,
+    # 3 / cos(33.7 deg) = 3.6 m): what lies beyond the door was never seen.
     reach = {}
-    for cap in (20.0, 0.0):
-        mapper = _mapper(max_free_range_m=cap)
+    for mode, cap in (('cap', 20.0), ('cap', 0.0), ('bounded', 20.0)):
+        mapper = _mapper(max_free_range_m=cap, no_return_free=mode)
         for k in range(3):
             mapper.add_pose(0.1 * k, 0.0, 0.0, 0.0)
             mapper.add_scan(0.1 * k, _ranges(0.0, 0.0, 81.9), ANGLE_MIN, INC, 0.05, 81.9)
         layer = mapper.floors[0].layer
         _, cols = np.nonzero(layer.free_mask())
-        reach[cap] = (cols + layer.cell_offset[1] + 0.5).max() * 0.05
-    assert reach[20.0] == pytest.approx(20.0, abs=0.1)
-    assert reach[0.0] == pytest.approx(81.9, abs=0.1)
+        reach[mode, cap] = (cols + layer.cell_offset[1] + 0.5).max() * 0.05
+    assert reach['cap', 20.0] == pytest.approx(20.0, abs=0.1)
+    assert reach['cap', 0.0] == pytest.approx(81.9, abs=0.1)
+    assert 3.0 < reach['bounded', 20.0] < 3.8
     assert MapperParams().max_free_range_m == 20.0
+    assert MapperParams().no_return_free == 'bounded'
+    with pytest.raises(ConfigError, match='no_return_free'):
+        MapperParams(no_return_free='full')
 
 
-def test_returns_beyond_max_hit_range_are_no_returns_not_walls() -> None:
+def test_returns_beyond_max_hit_range_are_no_walls_but_clear_free_space() -> None:
     # Walls 40 m ahead (a long hall on a real log): with the 30 m default no wall is drawn
-    # there and the beam clears free space up to max_free_range_m; 0 draws the far wall.
+    # there and the beam clears free space up to 30 m; 0 draws the far wall.
     far = np.array([[40.0, -5.0, 40.0, 5.0], [-3.0, -3.0, -3.0, 3.0]])
     ranges = raycast(far, (0.0, 0.0, 0.0), ANGLES, 81.9)
-    walls = {}
+    walls, reach = {}, {}
     for cap in (30.0, 0.0):
         mapper = _mapper(max_hit_range_m=cap)
         mapper.add_pose(0.0, 0.0, 0.0, 0.0)
         assert mapper.add_scan(0.0, ranges, ANGLE_MIN, INC, 0.05, 81.9)
         occ = mapper.floors[0].layer.occupied_points()
         walls[cap] = occ[:, 0].max()
-        assert (mapper.floors[0].layer.logodds < 0).any()  # the beams still clear free space
+        layer = mapper.floors[0].layer
+        _, cols = np.nonzero(layer.logodds < 0)  # (crossed once)
+        reach[cap] = (cols + layer.cell_offset[1] + 0.5).max() * 0.05
     assert walls[30.0] < -2.9  # only the near wall
+    # The far returns still prove their beams free, up to max_hit_range_m.
+    assert reach[30.0] == pytest.approx(30.0, abs=0.2)
+    assert reach[0.0] == pytest.approx(40.0, abs=0.2)
     assert walls[0.0] == pytest.approx(40.0, abs=0.1)
     assert MapperParams().max_hit_range_m == 30.0
 

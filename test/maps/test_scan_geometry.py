@@ -94,3 +94,28 @@ def test_unusable_angles_are_refused(angle_min: float, angle_increment: float) -
     with pytest.raises(ValueError, match='angles'):
         scan_points(np.ones(360), angle_min, angle_increment, 0.05, 10.0)
     assert angles_ok(360, -math.pi, 2 * math.pi / 360)
+
+
+def test_no_return_beams_can_be_bounded_by_the_neighbouring_returns() -> None:
+    inf = np.inf
+    ranges = np.array([inf, 2.0, inf, inf, 5.0, inf, 3.0, inf, 40.0, inf, 10.0, np.nan])
+    pts = scan_points(
+        ranges, 0.0, 0.1, 0.05, 80.0, 20.0, max_hit_range=30.0, bound_no_returns=True
+    )
+    lengths = np.hypot(*pts.free_xy.T)
+    # A run of no-returns stops at the shorter return on either side (one side at the ends);
+    # 40 m is beyond max_hit_range: no hit, free to 30 m, and it bounds its neighbours; NaN is
+    # unusable and bounds nothing.
+    np.testing.assert_allclose(lengths, [2, 2, 2, 2, 5, 3, 3, 3, 30, 10, 10, 0])
+    np.testing.assert_array_equal(np.nonzero(pts.hit)[0], [1, 4, 6, 10])
+    unbounded = scan_points(ranges, 0.0, 0.1, 0.05, 80.0, 20.0, max_hit_range=30.0)
+    np.testing.assert_allclose(np.hypot(*unbounded.free_xy.T)[[0, 2, 3]], 20.0)
+    # All round, a run across the seam sees the returns on both sides of it.
+    ring = np.full(360, inf)
+    ring[10], ring[350] = 4.0, 6.0
+    full = scan_points(ring, -math.pi, 2 * math.pi / 360, 0.05, 80.0, 20.0, bound_no_returns=True)
+    lengths = np.hypot(*full.free_xy.T)
+    assert lengths[0] == pytest.approx(4.0) and lengths[355] == pytest.approx(4.0)
+    # No return at all: nothing bounds the beams, they clear nothing.
+    none = scan_points(np.full(5, inf), 0.0, 0.1, 0.05, 80.0, 20.0, bound_no_returns=True)
+    assert not np.hypot(*none.free_xy.T).any()
