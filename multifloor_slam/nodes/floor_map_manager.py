@@ -275,6 +275,10 @@ class FloorMapManagerNode(Node):
         mapper = self.mapper
         current = mapper.current_floor
         stamp = self.get_clock().now().to_msg()
+        for index in [i for i in self._grid_pubs if i not in mapper.floors]:
+            # A floor the table retracted: its latched map must not outlive it.
+            self.destroy_publisher(self._grid_pubs.pop(index))
+            self._published.pop(index, None)
         for index, fl in sorted(mapper.floors.items()):
             # (the layer itself too: a floor renumbering moves another layer to this index)
             key = (id(fl.layer), fl.layer.version, round(fl.elevation_m, 3))

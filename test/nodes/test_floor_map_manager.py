@@ -196,6 +196,17 @@ def test_tour_over_dds_gives_three_layers_then_save_restart_reload(
         np.frombuffer(got['L1'].data, np.int8), again.mapper.floors[1].layer.trinary().ravel()
     )
 
+    # The table retracts floor 1 (floor 2 moves down to 1): L1 now carries old L2's map, and
+    # floors/L2/map goes away instead of keeping a latched map of a floor that is no more.
+    old_l2 = again.mapper.floors[2].layer.trinary().ravel().copy()
+    assert late.count_publishers('floors/L2/map') == 1
+    again.mapper.renumber({2: 1})
+    again.publish_maps()
+    assert spin(executor, lambda: late.count_publishers('floors/L2/map') == 0, 5.0)
+    assert spin(
+        executor, lambda: np.array_equal(np.frombuffer(got['L1'].data, np.int8), old_l2), 5.0
+    )
+
 
 def test_bad_inputs_are_counted_not_fatal(executor: Any, spin: Any) -> None:
     node = _manager(executor)
