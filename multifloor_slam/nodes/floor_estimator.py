@@ -6,7 +6,10 @@ A transport shell around :class:`~multifloor_slam.pipeline.floor_stage.FloorStag
 latched so late joiners get the state: ``floor/current`` (Int32), ``floor/altitude`` (Float64, m
 relative to the reference floor), ``floor/riding`` (Bool), ``floor/table`` (String, JSON of the
 learned table, republished whenever it changes, the current floor included); and
-``floor/event`` (String, one JSON line per ride).
+``floor/event`` (String, one JSON line per ride, i.e. per stop of the car) and ``floor/trip``
+(String, one JSON line per trip once the robot has left the car: the intermediate stops it
+stayed in and what told the exit, :mod:`multifloor_slam.floors.trips`). ``odom``
+(nav_msgs/Odometry, optional) is the best exit evidence: the robot drove out of the stopped car.
 
 Where the table comes from at start (:func:`~multifloor_slam.pipeline.floor_stage.start_table`):
 ``floor_table_file`` when that file exists, else the table saved in ``building_file`` (the
@@ -22,10 +25,12 @@ fatal.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 from sensor_msgs.msg import FluidPressure, Temperature
@@ -35,6 +40,7 @@ from multifloor_slam.errors import InputDataError, MultifloorError
 from multifloor_slam.floors.estimator import FloorEstimator
 from multifloor_slam.floors.floor_table import FloorTable
 from multifloor_slam.floors.params import PARAM_DESCRIPTIONS, FloorEstimatorParams
+from multifloor_slam.floors.trips import TripParams
 from multifloor_slam.io import ros_adapter
 from multifloor_slam.io.ros_messages import FLOOR_OUTPUT_TYPES, floor_output_msg
 from multifloor_slam.nodes.common import (
@@ -78,6 +84,7 @@ class FloorEstimatorNode(Node):
         super().__init__('floor_estimator', **kwargs)
         est_params = declare_dataclass(self, FloorEstimatorParams, PARAM_DESCRIPTIONS)
         stage_params = declare_dataclass(self, FloorStageParams)
+        trip_params = declare_dataclass(self, TripParams, prefix='trip_')
 
         def declare(name: str, default: Any, description: str) -> Any:
             return declare_parameter(
@@ -107,7 +114,7 @@ class FloorEstimatorNode(Node):
         )
         if table is not None:
             self.get_logger().info(f'floor table from {source}: {[f.label for f in table]}')
-        self.stage = FloorStage(stage_params, est_params, table)
+        self.stage = FloorStage(stage_params, est_params, table, trip_params=trip_params)
         #: refused input by kind, with per-kind throttled warnings
         self.bad_input = BadInputLog()
         self.bad_messages = 0
@@ -117,6 +124,8 @@ class FloorEstimatorNode(Node):
             for kind, topic in OUTPUT_TOPICS.items()
         }
         self._pub_event = self.create_publisher(String, 'floor/event', RELIABLE_QOS)
+        self._pub_trip = self.create_publisher(String, 'floor/trip', RELIABLE_QOS)
+        self._trips_sent = 0
         self.create_subscription(
             FluidPressure, 'barometer/pressure', self._on_pressure, SENSOR_QOS
         )
@@ -125,7 +134,9 @@ class FloorEstimatorNode(Node):
         )
         # Best effort receives from reliable and best-effort publishers alike.
         self.create_subscription(String, 'elevator/state', self._on_elevator, sensor_qos(10))
+        self.create_subscription(Odometry, 'odom', self._on_odom, sensor_qos(50))
         self.samples_received = 0
+        self.odom_received = 0
         self._publish(self.stage.initial())
         floor = self.stage.estimator.floor
         self.get_logger().info(
@@ -171,6 +182,23 @@ class FloorEstimatorNode(Node):
             ),
         )
         self._log_rejections()
+        self._publish_trips()
+
+    def _on_odom(self, msg: Odometry) -> None:
+        self.odom_received += 1
+        self._guarded(
+            'odom', lambda: self.stage.on_odom(ros_adapter.pose_record(msg, self._now()))
+        )
+        self._publish_trips()
+
+    def _publish_trips(self) -> None:
+        """Each trip once, when the robot is known to have left the car."""
+        trips = self.stage.trips.trips
+        for trip in trips[self._trips_sent :]:
+            text = json.dumps(trip.to_dict(), separators=(',', ':'))
+            self._pub_trip.publish(String(data=text))
+            self.get_logger().info(f'trip: {text}')
+        self._trips_sent = len(trips)
 
     def _on_pressure(self, msg: FluidPressure) -> None:
         self.samples_received += 1
@@ -184,6 +212,7 @@ class FloorEstimatorNode(Node):
             self._pub_event.publish(String(data=out.event.to_json()))
             self.get_logger().info(f'ride: {out.event.to_json()}')
             self._save()
+        self._publish_trips()
 
     def _publish(self, out: FloorOutput) -> None:
         for kind, rec in floor_outputs(out):

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from multifloor_slam.floors.estimator import RideEvent
-from multifloor_slam.floors.trips import TripTracker
 from multifloor_slam.io.records import (
     BoolRecord,
     ElevatorStateRecord,
@@ -62,7 +61,6 @@ class BuildingPipeline:
         self.floor_trace: list[tuple[float, int, bool]] = []
         self.elevator_states: list[tuple[float, str, float]] = []
         self.timer = StageTimer()
-        self.trips = TripTracker()
         self._last_state = ''
         self._forward(floor_stage.initial())
 
@@ -77,11 +75,6 @@ class BuildingPipeline:
         return self.floor_stage.rides
 
     def _forward(self, out: FloorOutput) -> None:
-        if out.event is not None:
-            self.trips.on_ride(out.event)
-        if out.riding is not None:
-            self.trips.on_riding(out.riding)
-        self.trips.on_time(out.t)
         for kind, rec in floor_outputs(out):
             self.map_stage.feed(kind, rec)
             if self.elevator_stage is not None and isinstance(rec, BoolRecord):
@@ -115,7 +108,6 @@ class BuildingPipeline:
         """An elevator state, from the elevator stage or recorded in the bag."""
         self.floor_stage.on_elevator_state(rec)
         self.map_stage.on_elevator_state(rec)
-        self.trips.on_elevator_state(rec.event_t, rec.state)
         if rec.state != self._last_state:
             self._last_state = rec.state
             self.elevator_states.append((rec.event_t, rec.state, rec.confidence))
@@ -135,7 +127,7 @@ class BuildingPipeline:
             self.map_stage.feed(kind, rec)
             self.timer.add('scan' if isinstance(rec, ScanRecord) else 'map', t0)
             if kind == 'odom' and isinstance(rec, PoseRecord):
-                self.trips.on_odom(rec.t, rec.x, rec.y)
+                self.floor_stage.on_odom(rec)
             if self.elevator_stage is not None and isinstance(rec, ScanRecord):
                 t0 = time.perf_counter()
                 self.elevator_stage.on_scan(rec)

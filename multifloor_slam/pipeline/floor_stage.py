@@ -32,6 +32,7 @@ from multifloor_slam.floors.estimator import FloorEstimator, FloorState, RideEve
 from multifloor_slam.floors.floor_table import MAX_FLOOR_INDEX, FloorTable, compose_renumberings
 from multifloor_slam.floors.params import FloorEstimatorParams
 from multifloor_slam.floors.pressure_filter import REJECTION_KEYS
+from multifloor_slam.floors.trips import TripParams, TripTracker
 from multifloor_slam.floors.units import guess_unit_factor, unit_factor
 from multifloor_slam.io.building_load import building_yaml_path
 from multifloor_slam.io.records import (
@@ -39,6 +40,7 @@ from multifloor_slam.io.records import (
     ElevatorStateRecord,
     FloorRecord,
     FloorTableRecord,
+    PoseRecord,
     PressureRecord,
     Record,
     TemperatureRecord,
@@ -162,6 +164,7 @@ class FloorStage:
         estimator_params: FloorEstimatorParams | None = None,
         table: FloorTable | None = None,
         initial_floor: int | None = None,
+        trip_params: TripParams | None = None,
     ) -> None:
         """Start on ``initial_floor`` when given, else by :meth:`FloorTable.start_floor`."""
         self.params = params or FloorStageParams()
@@ -180,6 +183,8 @@ class FloorStage:
         self._riding: bool | None = None
         self.unit_guess = ''
         self.rides: list[RideEvent] = []
+        #: car stops told from robot exits (odometry, elevator state, else barometer)
+        self.trips = TripTracker(trip_params)
         self._table_key = self._table_state()
         self._renumbered = 0
 
@@ -218,6 +223,11 @@ class FloorStage:
         """The camera's state makes ride detection easier (car seen) or stricter (none)."""
         t = rec.stamp if rec.stamp is not None else (self._t if self._t > -math.inf else rec.t)
         self.estimator.set_elevator_state(t, rec.state, rec.confidence)
+        self.trips.on_elevator_state(t, rec.state)
+
+    def on_odom(self, rec: PoseRecord) -> None:
+        """Odometry (continuous through rides): did the robot drive out of the stopped car?"""
+        self.trips.on_odom(rec.t, rec.x, rec.y)
 
     def on_pressure(self, rec: PressureRecord) -> FloorOutput:
         """One barometer sample."""
@@ -250,6 +260,9 @@ class FloorStage:
             if self.rides and self.rides[-1].t_start == st.event.t_start:
                 self.rides.pop()  # the estimator took the last stop for a pause of this ride
             self.rides.append(st.event)
+            self.trips.on_ride(st.event)
+        self.trips.on_riding(st.riding)
+        self.trips.on_time(st.t)
         table = None
         key = self._table_state()
         if key != self._table_key:
@@ -272,7 +285,8 @@ class FloorStage:
             self.on_temperature(rec)
         elif isinstance(rec, ElevatorStateRecord):
             self.on_elevator_state(rec)
-        del kind
+        elif isinstance(rec, PoseRecord) and kind == 'odom':
+            self.on_odom(rec)
         return None
 
 

@@ -314,7 +314,7 @@ def _report(
         floor_stats=pipe.floor_stage.stats,
         read_stats={},
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-        trips=[t.to_dict() for t in pipe.trips.finish(span[1])],
+        trips=[t.to_dict() for t in pipe.floor_stage.trips.finish(span[1])],
     )
 
 

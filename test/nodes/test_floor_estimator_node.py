@@ -95,6 +95,59 @@ def test_node_publishes_floors_and_ride_events_over_dds(executor, spin, tmp_path
     assert table_file.exists()  # saved after the rides
 
 
+def test_trips_over_dds_follow_odometry_out_of_the_car(executor, spin) -> None:
+    """floor/trip: one line per trip once odometry shows the robot drove out of the car."""
+    from nav_msgs.msg import Odometry
+    from rclpy.node import Node
+    from sensor_msgs.msg import FluidPressure
+    from std_msgs.msg import String
+
+    from multifloor_slam.nodes.common import RELIABLE_QOS, SENSOR_QOS, sensor_qos
+
+    sc = simulate_rides(
+        BUILDING,
+        [0, 2, 1],
+        [14.0, 14.0, 12.0],
+        ElevatorKinematics(v_max=2.0),
+        BarometerNoise(rate_hz=5.0, white_pa=0.5),
+        np.random.default_rng(3),
+    )
+    stops = np.array([r.t_stop for r in sc.rides]) + 1000.0
+    node = _start_node(executor)
+    probe = Node('trip_probe')
+    executor.add_node(probe)
+    trips: list[dict] = []
+    probe.create_subscription(
+        String, 'floor/trip', lambda m: trips.append(json.loads(m.data)), RELIABLE_QOS
+    )
+    pub_p = probe.create_publisher(FluidPressure, 'barometer/pressure', SENSOR_QOS)
+    pub_o = probe.create_publisher(Odometry, 'odom', sensor_qos(50))
+    assert spin(executor, lambda: pub_o.get_subscription_count() > 0, 10.0)
+    x = 0.0
+    for ti, pi in zip(sc.t + 1000.0, sc.pressure_pa, strict=True):
+        sec, nsec = int(ti), int((ti - int(ti)) * 1e9)
+        # The robot stands in the car while it rides, and drives out 3-8 s after each stop.
+        x += 0.2 * float(np.any((ti - stops >= 3.0) & (ti - stops <= 8.0)))
+        odom = Odometry()
+        odom.header.stamp.sec, odom.header.stamp.nanosec = sec, nsec
+        odom.pose.pose.position.x = x
+        odom.pose.pose.orientation.w = 1.0
+        want_o = node.odom_received + 1
+        pub_o.publish(odom)
+        assert spin(executor, lambda n=want_o: node.odom_received >= n, 5.0)
+        msg = FluidPressure()
+        msg.header.stamp.sec, msg.header.stamp.nanosec = sec, nsec
+        msg.fluid_pressure = float(pi)
+        want = node.samples_received + 1
+        pub_p.publish(msg)
+        assert spin(executor, lambda n=want: node.samples_received >= n, 5.0)
+    assert spin(executor, lambda: len(trips) >= 2, 5.0), trips
+    got = [(t['from_floor'], t['to_floor'], t['evidence'], t['stops']) for t in trips]
+    assert got == [(0, 2, 'odometry', []), (2, 1, 'odometry', [])]
+    for trip, stop in zip(trips, stops, strict=True):
+        assert stop + 3.0 < trip['t_exit'] < stop + 8.5
+
+
 def test_restarted_node_reloads_its_table_and_floor(executor, spin, tmp_path: Path) -> None:
     table_file = tmp_path / 'floors.yaml'
     node = _start_node(executor, floor_table_file=str(table_file))
