@@ -17,6 +17,7 @@ from multifloor_slam.elevators.detector import DetectorParams
 from multifloor_slam.elevators.laser_evidence import LaserParams
 from multifloor_slam.elevators.state import StateParams
 from multifloor_slam.floors.params import PARAM_DESCRIPTIONS, FloorEstimatorParams
+from multifloor_slam.floors.trips import TripParams
 from multifloor_slam.maps.mapper import MapperParams
 from multifloor_slam.nodes.elevator_detector import NodeParams
 from multifloor_slam.nodes.floor_map_manager import FloorMapManagerNode, FloorMapManagerParams
@@ -96,7 +97,12 @@ def test_every_rviz_topic_is_published_with_the_type_and_qos_rviz_expects(
         (
             'floor_estimator',
             (FloorEstimatorParams, FloorStageParams),
-            {'floor_table_file': '', 'floor_table_seed': '', 'building_file': ''},
+            {
+                'floor_table_file': '',
+                'floor_table_seed': '',
+                'building_file': '',
+                **{f'trip_{f.name}': f.default for f in dataclasses.fields(TripParams)},
+            },
         ),
         ('elevator_detector', (DetectorParams, StateParams, LaserParams, NodeParams), {}),
     ],
