@@ -16,6 +16,10 @@ logs); without it the benchmark says so and exits 0. For each building it:
 4. scores every output with ``score.py`` and prints per floor occupied IoU, free IoU and
    contamination beside the oracle's and split's, and whether the issue's targets hold:
    IoU >= 0.95 x oracle, contamination <= oracle + 1 point, free IoU >= oracle - 0.05.
+
+The references (``truth/``, ``oracle``) take free space only from returning beams. Compare the
+mapper's rules with ``--mapper '{"no_return_free": "cap"}' --tag _cap`` (no-return beams free
+up to ``max_free_range_m``, the old rule) against the default (up to the neighbouring returns).
 """
 
 from __future__ import annotations
