@@ -32,16 +32,17 @@ class MapperParams:
         map_source: 'scan' integrates scans; 'slam_map' copies the SLAM's own grid into the
             current floor's layer (for SLAMs restarted on every floor).
         max_free_range_m: no-return beams (range above range_max, or inf) clear free space up
-            to this range (m), never beyond the scan's range_max (like slam_toolbox's
-            max_laser_range); 0: up to range_max, and with range_max = inf or NaN
-            (pointcloud_to_laserscan's default) they then clear nothing. Returns are hits at any
-            range below range_max.
+            to this range (m) at most (see ``no_return_free``), never beyond the scan's
+            range_max (like slam_toolbox's max_laser_range); 0: up to range_max, and with
+            range_max = inf or NaN (pointcloud_to_laserscan's default) they then clear nothing.
+            Returns below range_max are hits up to ``max_hit_range_m``.
         no_return_free: how far a no-return beam clears: 'bounded' (default) up to the
             shorter of the returns next to it in the scan (capped by ``max_free_range_m``), so
             a fan through glass, a door or a long hall stops where its walls were seen; 'cap'
             up to ``max_free_range_m`` (slam_toolbox's behaviour). On real logs 'cap' painted
-            20 m fans of free space no reference map has (free IoU 0.60 -> 0.84 on the
-            revisited floor) and erased thin walls under them.
+            20 m fans of free space no reference map has (revisited floor: free IoU 0.60,
+            bounded 0.84) and erased thin walls under them. A scan with no return at all
+            clears nothing when bounded.
         max_hit_range_m: a return farther than this (m) is no wall (single hits 50-80 m away on
             real logs were 2 points of a floor's contamination), like slam_toolbox's
             max_laser_range, but it clears its beam up to this range. 0: no limit.
