@@ -17,11 +17,12 @@ from multifloor_slam.elevators.state import STATES as ELEVATOR_STATES
 from multifloor_slam.errors import ConfigError
 from multifloor_slam.floors.barometric import scale_height_m
 from multifloor_slam.floors.floor_table import FloorTable, compose_renumberings
-from multifloor_slam.floors.gaps import gap_candidates
+from multifloor_slam.floors.gaps import gap_candidates, resolve_unknown
 from multifloor_slam.floors.outputs import Decision, FloorState, RideEvent
 from multifloor_slam.floors.params import PARAM_DESCRIPTIONS, FloorEstimatorParams
 from multifloor_slam.floors.pressure_filter import PressureFilter
 from multifloor_slam.floors.ride_detector import RideDetector, Step
+from multifloor_slam.floors.ride_graph import RideGraph
 from multifloor_slam.floors.step_shape import door_like, stepwise
 
 _SAW_CAR = ('doors_open', 'inside')
@@ -67,6 +68,7 @@ class FloorEstimator:
         self._t_saw_car = -math.inf
         #: Floors the robot may be on after a long sensor gap (empty: the floor is known).
         self._unknown: list[int] = []
+        self._graph = RideGraph()  # confident rides: the table is re-fitted to all of them
         self._t_unknown = -math.inf
         self.unknown_s = 0.0
         self._counts: dict[str, int] = dict.fromkeys(_COUNTED, 0)
@@ -313,6 +315,7 @@ class FloorEstimator:
             x.to_floor = mapping.get(x.to_floor, x.to_floor)
         self._floor = mapping.get(self._floor, self._floor)
         self._unknown = [mapping.get(i, i) for i in self._unknown]
+        self._graph.renumber(mapping)
         self.renumberings.append(mapping)
         self._counts['renumbered'] += 1
         return mapping.get(floor, floor)
@@ -336,6 +339,7 @@ class FloorEstimator:
         ):
             # The previous "stop" was a pause in the same ride: decide from its origin.
             if last.new_floor and last.to_floor in self._table:
+                self._graph.drop(last.to_floor)
                 self._renumber(self._table.remove(last.to_floor))
                 self._counts['new_floors'] -= 1
             cur = last.from_floor
@@ -392,23 +396,12 @@ class FloorEstimator:
         return self._apply(step, cur, 'snap', to, 0.5, dz, 'gap')
 
     def _resolve_unknown(self, step: Step, saw_car: float, no_elev: float) -> int | None:
-        """A ride while the floor is unknown: the start floor that makes it land on the table.
-
-        Returns the start floor to decide the ride from, or None when the step is no ride (the
-        floor stays unknown). When the candidates disagree, the one whose landing fits the
-        table best is taken and the floor is known again.
-        """
-        best: tuple[float, int] | None = None
-        for c in self._unknown:
-            kind, to, _conf, dz = self._classify(c, step, saw_car, no_elev)
-            if kind == 'small':
-                return None
-            if kind == 'snap':
-                r = abs(self._table.elevation(c) + dz - self._table.elevation(to))
-                if best is None or r < best[0]:
-                    best = (r, c)
-        start = best[1] if best is not None else self._unknown[0]
-        self._unknown = []
+        """A ride while the floor is unknown: the start floor that makes it land on the table."""
+        start = resolve_unknown(
+            self._unknown, self._table, lambda c: self._classify(c, step, saw_car, no_elev)
+        )
+        if start is not None:
+            self._unknown = []
         return start
 
     def _refine(self, refined: Step) -> RideEvent | None:
@@ -433,6 +426,7 @@ class FloorEstimator:
         removed, undo = None, {}
         if d.new_floor:  # re-decided without it (undoing any room it made)
             removed, undo = d.to_floor, table.remove(d.to_floor)
+            self._graph.drop(removed)
             self._counts['new_floors'] -= 1
         origin = undo.get(d.from_floor, d.from_floor)
         saw_car, no_elev = self._camera(refined)
@@ -446,18 +440,23 @@ class FloorEstimator:
                 return None
             kind, to, conf = 'ambiguous', origin, 0.3
         room: dict[int, int] = {}
+        p_min = self._p.table_update_min_confidence
         if kind == 'new':
             z = table.elevation(origin) + dz
             if removed is not None and table.index_fits(removed, z):
                 to = removed  # the same floor, measured better: keep its label
             room = table.add_new_floor(to, z)
             self._counts['new_floors'] += 1
-        elif kind == 'snap' and refined.final and conf >= self._p.table_update_min_confidence:
+        elif kind == 'snap' and refined.final and conf >= p_min:
             table.observe(to, table.elevation(origin) + dz)
         mapping = compose_renumberings(undo, room)
         if removed is not None and kind == 'new' and to != removed:
             mapping[removed] = to  # the same floor under its new number
         self._renumber(mapping, d=d)
+        if refined.final and (kind == 'new' or (kind == 'snap' and conf >= p_min)):
+            sigma = scale_height_m(self._temperature) * refined.sigma_pa / refined.p_after
+            self._graph.add(room.get(origin, origin), to, dz, sigma)
+            self._graph.fit(table, self._p.min_step_m)
         previous = d.to_floor if removed is None else removed
         same = kind == 'new' if removed is not None else to == previous
         d.to_floor, d.new_floor, d.confidence = to, kind == 'new', conf

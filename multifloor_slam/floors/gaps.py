@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from multifloor_slam.floors.floor_table import FloorTable
 from multifloor_slam.floors.params import FloorEstimatorParams
@@ -32,4 +33,25 @@ def gap_candidates(
     return near, False
 
 
-__all__ = ['gap_candidates']
+def resolve_unknown(
+    unknown: list[int], table: FloorTable, classify: Callable[[int], tuple[str, int, float, float]]
+) -> int | None:
+    """Start floor of a ride made while the floor is unknown (None: the step is no ride).
+
+    Each candidate start floor is tried (``classify(start)`` gives the estimator's decision
+    ``(kind, floor, confidence, dz)``); the one whose landing fits the table best is taken,
+    the first candidate when none lands on a known floor.
+    """
+    best: tuple[float, int] | None = None
+    for c in unknown:
+        kind, to, _conf, dz = classify(c)
+        if kind == 'small':
+            return None
+        if kind == 'snap':
+            r = abs(table.elevation(c) + dz - table.elevation(to))
+            if best is None or r < best[0]:
+                best = (r, c)
+    return best[1] if best is not None else unknown[0]
+
+
+__all__ = ['gap_candidates', 'resolve_unknown']
