@@ -87,7 +87,7 @@ def test_the_estimator_table_ends_near_the_truth_on_a_drifting_tour() -> None:
     kin = ElevatorKinematics(v_max=1.6, a_max=0.8, j_max=1.5)
     noise = BarometerNoise(rate_hz=10.0, white_pa=1.0, drift_pa_per_h=150.0)
     sc = simulate_rides(building, floors, [20.0] * len(floors), kin, noise, rng)
-    trace, events, table = estimate_floors(sc.t, sc.pressure_pa)
+    _trace, events, table = estimate_floors(sc.t, sc.pressure_pa)
     assert events
     truth = {f: building.z(f) for f in building.floors}
     # every learned floor sits within half a metre of one true floor (scale: 20 C assumed)
