@@ -99,8 +99,8 @@ class TripTracker:
         self._saw_state = False
         self._outside_since: float | None = None
         self._riding = False
-        # Odometry since shortly before the newest stop: a ride is reported a little after the
-        # car stopped, and the robot's stand is where it was at the stop, not at the report.
+        # The last minute of odometry: a ride is reported after the car stopped (seconds later
+        # at 1 Hz), and the robot's stand is where it stood in the moving car, not at the report.
         self._recent: deque[tuple[float, float, float]] = deque(maxlen=4096)
 
     @property
@@ -124,14 +124,18 @@ class TripTracker:
             if not self._saw_odom and not self._saw_state and gap > self.params.max_stop_s:
                 self._close(self._rides[-1].t_end + self.params.max_stop_s, 'barometer')
         self._rides.append(ride)
+        self._riding = False  # a reported ride has ended: the car stands
         self._stand = None
         self._saw_odom = self._saw_state = False
         self._outside_since = None
-        for t, x, y in [r for r in self._recent if r[0] >= ride.t_end]:
+        for t, x, y in [r for r in self._recent if r[0] >= ride.t_start]:
             self._odom_step(t, x, y)
 
     def on_odom(self, t: float, x: float, y: float) -> None:
-        """An odometry pose; the first one after a stop is where the robot stands in the car."""
+        """An odometry pose; the stand is the first one after the newest ride started.
+
+        The robot stands in the moving car, so a ride end found late does not hide a quick exit.
+        """
         if not math.isfinite(t + x + y):
             return
         self._recent.append((t, x, y))
@@ -140,13 +144,17 @@ class TripTracker:
         self._odom_step(t, x, y)
 
     def _odom_step(self, t: float, x: float, y: float) -> None:
-        if not self._rides or t < self._rides[-1].t_end:
+        if not self._rides or t < self._rides[-1].t_start:
             return
         self._saw_odom = True
         if self._stand is None:
             self._stand = (x, y)
+        elif self._riding:
+            # The barometer says the car moves: a drive now is out of a stop it has not
+            # reported yet, and the replay from that ride's start finds it.
+            return
         elif math.hypot(x - self._stand[0], y - self._stand[1]) >= self.params.exit_distance_m:
-            self._close(t, 'odometry')
+            self._close(max(t, self._rides[-1].t_end), 'odometry')
 
     def on_elevator_state(self, t: float, state: str) -> None:
         """An ``elevator/state`` word; ``none``/``approaching`` held long enough is an exit."""

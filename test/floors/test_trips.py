@@ -126,6 +126,21 @@ def test_a_ride_that_supersedes_the_last_one_replaces_it_even_after_an_exit() ->
     tracker.on_odom(12.0, 1.5, 0.0)  # odometry: out at 2
     assert len(tracker.trips) == 1
     tracker.on_ride(_ride(0.0, 30.0, 0, 4))  # the estimator: the stop at 2 was a pause
-    assert tracker.trips == [] and tracker.car_stops == 1
-    trip = tracker.finish(40.0)[0]
-    assert (trip.from_floor, trip.to_floor, trip.stops, trip.evidence) == (0, 4, [], 'end_of_log')
+    assert tracker.car_stops == 1 and len(tracker.trips) == 1
+    trip = tracker.trips[0]  # one trip 0 -> 4; the drive counts from the end of that ride
+    assert (trip.from_floor, trip.to_floor, trip.stops, trip.t_exit) == (0, 4, [], 30.0)
+    assert tracker.finish(40.0) == [trip]
+
+
+def test_a_drive_while_the_barometer_says_riding_is_an_exit_at_the_late_stop() -> None:
+    tracker = TripTracker()
+    tracker.on_ride(_ride(0.0, 10.0, 0, 2))
+    tracker.on_odom(10.5, 0.0, 0.0)
+    tracker.on_riding(True)  # the car leaves again at 20 s ...
+    for t in np.arange(20.0, 40.0, 0.5):  # ... stops at 30, the robot drives out at 32-36
+        tracker.on_odom(float(t), 0.0 if t < 32.0 else min(2.0, (t - 32.0) / 2), 0.0)
+    assert tracker.trips == []  # the estimator has not ended the ride yet (slow at 1 Hz)
+    tracker.on_ride(_ride(20.0, 38.0, 2, 3))  # ended late, at 38 s
+    trip = tracker.trips[0]
+    assert (trip.to_floor, [s.floor for s in trip.stops], trip.evidence) == (3, [2], 'odometry')
+    assert trip.t_exit == 38.0
