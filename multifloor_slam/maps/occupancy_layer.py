@@ -32,6 +32,12 @@ FloatArray = NDArray[np.float64]
 
 _SHIFT = 3  # fillPoly fixed-point bits: 1/8 cell vertex precision.
 
+#: A hit beam clears its own ray to this many cells short of the wall, along the wall's normal.
+RAY_MARGIN_CELLS = 1.0
+#: ... only when it meets the wall at most this oblique (cosine of the incidence; about 72 deg):
+#: at grazing angles the ray's end runs along the wall and would erase it.
+RAY_MIN_COS = 0.3
+
 #: What :meth:`OccupancyLayer.integrate` and :meth:`OccupancyLayer.set_region` did with the data:
 #: ``ok``; ``clipped_extent`` / ``clipped_size`` (taken, cut at the building extent or at the
 #: layer's maximum size); ``refused_extent`` / ``refused_size`` (nothing taken: the scan's origin,
@@ -272,7 +278,18 @@ class OccupancyLayer:
             lim[0] = min(lim[0], eff[-1])
             lim[-1] = min(lim[-1], eff[0])
         scale_len = np.where(usable, lim, 0.0) / np.maximum(dist, 1e-9)
-        poly = np.empty_like(f)
+        # Each hit beam also clears its own ray to a cell short of the wall (normal; a spike in
+        # the polygon): the min-filter alone never cleared stray hits two cells in front of
+        # walls seen at 30-70 deg (simulator, 12 floors: L3 1.7 % contamination).
+        ray = _ray_reach(dx, dy, dist, hit, usable, full_circle)
+        spike = ray > lim + 0.5  # (a ray no longer than the polygon adds no vertices)
+        if spike.any():
+            reps = np.where(spike, 3, 1)
+            mid = (np.cumsum(reps) - 2)[spike]
+            scale_len = np.repeat(scale_len, reps)
+            scale_len[mid] = ray[spike] / dist[spike]
+            dx, dy = np.repeat(dx, reps), np.repeat(dy, reps)
+        poly = np.empty((scale_len.shape[0], 2))
         poly[:, 0] = ox + dx * scale_len
         poly[:, 1] = oy + dy * scale_len
 
@@ -416,6 +433,40 @@ def _axis_window(o: int, g0: int, n: int, m: int, k: int) -> tuple[int, int]:
     if n:
         lo = min(max(lo, g0 + n - m), g0)
     return lo, lo + m - 1
+
+
+def _ray_reach(
+    dx: FloatArray,
+    dy: FloatArray,
+    dist: FloatArray,
+    hit: NDArray[np.bool_],
+    usable: NDArray[np.bool_],
+    full_circle: bool,
+) -> FloatArray:
+    """How far (cells) each hit beam clears along its own ray; 0 where it clears no further.
+
+    Short of its hit by ``RAY_MARGIN_CELLS`` along the wall's normal, ``1 / cos(incidence)``
+    along the ray. The wall is taken as the line to the neighbouring beam's end (the more
+    oblique side counts): beams beyond ``RAY_MIN_COS``, next to a range jump (a door's edge,
+    a corner) or to an unusable beam, and no-return beams keep their share of the polygon only.
+    (May be negative: the caller keeps the polygon wherever it reaches further.)
+    """
+    n = dist.shape[0]
+    wrap = int(full_circle and n > 2)  # (a full circle: the last beam's neighbour is the first)
+    sx, sy = np.diff(np.append(dx, dx[:wrap])), np.diff(np.append(dy, dy[:wrap]))
+    m = sx.shape[0]
+    # |sin| of the angle between ray i and the piece of wall to the next end: cos(incidence)
+    cos_pair = np.abs(dx[:m] * sy - dy[:m] * sx)
+    cos_pair /= dist[:m] * np.hypot(sx, sy) + 1e-9
+    if not usable.all():
+        cos_pair[~(usable[:m] & np.roll(usable, -1)[:m])] = 0.0
+    cos_inc = np.zeros(n)  # (a beam at either end of an open scan has one side unseen: no ray)
+    np.minimum(cos_pair[1:], cos_pair[:-1], out=cos_inc[1:m])
+    if wrap:
+        cos_inc[0] = min(cos_pair[0], cos_pair[-1])
+    ok = hit & (cos_inc >= RAY_MIN_COS)
+    reach = dist - RAY_MARGIN_CELLS / np.maximum(cos_inc, 1e-9)
+    return np.where(ok, reach, 0.0)
 
 
 def _cut_beams(

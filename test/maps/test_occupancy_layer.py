@@ -9,6 +9,7 @@ import pytest
 from mapping_tour import raycast
 
 from multifloor_slam.errors import ConfigError
+from multifloor_slam.maps import occupancy_layer
 from multifloor_slam.maps.occupancy_layer import LayerParams, OccupancyLayer
 from multifloor_slam.maps.scan_geometry import scan_points, transform_points
 
@@ -124,6 +125,29 @@ def test_thin_wall_seen_at_grazing_angles_stays_occupied() -> None:
     cols = np.arange(math.floor(2.5 / res), math.floor(17.5 / res)) - c0
     band = layer.occupied_mask()[row - 1 : row + 1, cols].any(axis=0)
     assert band.mean() > 0.98
+
+
+@pytest.mark.parametrize('rays', [True, False])
+def test_a_stray_hit_in_front_of_an_oblique_wall_is_cleared_by_later_scans(
+    rays: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A wall 8.5-10 m away seen at 50-60 deg: one scan from a noisy pose draws it a cell or two
+    # in front. Later scans clear that along their own rays; the neighbour min-filter alone
+    # (no rays, the old rule) stopped every beam short of it, and the stray wall stayed.
+    if not rays:
+        monkeypatch.setattr(occupancy_layer, 'RAY_MIN_COS', 2.0)
+    layer = OccupancyLayer()
+    ys = np.arange(6.0, 9.0, 0.05) + 0.025
+    th = layer.params.l_occupied
+    _integrate(layer, np.array([[4.92, -15.0, 4.92, 15.0]]), (0.0, 0.0, 0.0))
+    stray = sum(_cell(layer, 4.925, y) > th for y in ys)
+    assert stray >= 8
+    for k in range(8):
+        _integrate(layer, np.array([[5.0, -15.0, 5.0, 15.0]]), (0.0, 0.1 * k - 0.4, 0.0))
+    left = sum(_cell(layer, 4.925, y) > th for y in ys)
+    wall = sum(max(_cell(layer, 4.975, y), _cell(layer, 5.025, y)) > th for y in ys)
+    assert wall >= 0.9 * len(ys)  # the true wall stays
+    assert (left == 0) if rays else (left == stray)
 
 
 def test_invalid_params_are_rejected() -> None:
