@@ -12,10 +12,12 @@ turn into floor errors.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
-from multifloor_slam.elevators.state import STATES as ELEVATOR_STATES
 from multifloor_slam.errors import ConfigError
 from multifloor_slam.floors.barometric import scale_height_m
+from multifloor_slam.floors.camera import ELEVATOR_STATES, ElevatorEvidence
+from multifloor_slam.floors.classify import classify_step
 from multifloor_slam.floors.floor_table import FloorTable, compose_renumberings
 from multifloor_slam.floors.gaps import gap_candidates, resolve_unknown
 from multifloor_slam.floors.outputs import Decision, FloorState, RideEvent
@@ -23,9 +25,8 @@ from multifloor_slam.floors.params import PARAM_DESCRIPTIONS, FloorEstimatorPara
 from multifloor_slam.floors.pressure_filter import PressureFilter
 from multifloor_slam.floors.ride_detector import RideDetector, Step
 from multifloor_slam.floors.ride_graph import RideGraph
-from multifloor_slam.floors.step_shape import door_like, stepwise
+from multifloor_slam.floors.step_shape import stepwise, unsteady_new
 
-_SAW_CAR = ('doors_open', 'inside')
 _COUNTED = ['rides', 'new_floors', 'small_steps', 'ambiguous_steps', 'gap_rides']
 _COUNTED += ['corrections', 'bad_elevator_state', 'unknown_floor', 'renumbered']
 
@@ -64,12 +65,14 @@ class FloorEstimator:
         self._t = -math.inf
         self._decisions: dict[float, Decision] = {}
         self._last_decision: Decision | None = None
-        self._elevator: tuple[float, str, float] | None = None
-        self._t_saw_car = -math.inf
+        self._camera = ElevatorEvidence(params.elevator_state_timeout_s)
         #: Floors the robot may be on after a long sensor gap (empty: the floor is known).
         self._unknown: list[int] = []
         self._graph = RideGraph()  # confident rides: the table is re-fitted to all of them
         self._t_unknown = -math.inf
+        #: An early floor shown before the stop test ended the ride: (t_start, origin, shown,
+        #: shown is a new floor).
+        self._early: tuple[float, int, int, bool] | None = None  # ..., shown is new
         self.unknown_s = 0.0
         self._counts: dict[str, int] = dict.fromkeys(_COUNTED, 0)
         #: Every renumbering of the table, oldest first: ``{old index: new index}``.
@@ -103,13 +106,8 @@ class FloorEstimator:
 
     def set_elevator_state(self, t: float, state: str, confidence: float) -> None:
         """Camera's elevator state: the car seen -> easier, no elevator -> more sceptical."""
-        if state not in ELEVATOR_STATES or not math.isfinite(confidence) or not math.isfinite(t):
+        if not self._camera.set(t, state, confidence):
             self._counts['bad_elevator_state'] += 1
-            return
-        confidence = min(1.0, max(0.0, float(confidence)))
-        self._elevator = (float(t), state, confidence)
-        if state in _SAW_CAR and confidence >= 0.5:
-            self._t_saw_car = float(t)
 
     def update(
         self, t: float, pressure_pa: float, temperature_c: float | None = None
@@ -124,7 +122,7 @@ class FloorEstimator:
         if level is None:
             return self._state(t, None)
         det = self._detector
-        det.start_scale = self._p.elevator_step_factor if self._car_context(t) else 1.0
+        det.start_scale = self._p.elevator_step_factor if self._camera.in_car(t) else 1.0
         step, refined = det.push(level)
         self._filter.learn_noise = not det.active
         self._level = level.pressure_pa
@@ -142,28 +140,9 @@ class FloorEstimator:
         alpha = max(0.01, 1.0 / self._n_temperature)
         self._temperature += alpha * (temperature_c - self._temperature)
 
-    def _car_context(self, t: float) -> bool:
-        el = self._elevator
-        return (
-            el is not None
-            and t - el[0] <= self._p.elevator_state_timeout_s
-            and el[1] in _SAW_CAR
-            and el[2] >= 0.5
-        )
-
-    def _camera(self, step: Step) -> tuple[float, float]:
-        """(car-seen confidence, no-elevator confidence) around ``step``."""
-        timeout = self._p.elevator_state_timeout_s
-        el = self._elevator
-        if self._t_saw_car >= step.t_start - timeout:
-            conf = el[2] if el is not None and el[1] in _SAW_CAR else 0.7
-            return conf, 0.0
-        if el is not None and el[1] == 'none' and step.t_decided - el[0] <= timeout:
-            return 0.0, el[2]
-        return 0.0, 0.0
-
     def _state(self, t: float, event: RideEvent | None) -> FloorState:
-        z = self._table.elevation(self._floor)
+        origin = self._early[1] if self._early is not None else self._floor
+        z = self._table.elevation(origin if origin in self._table else self._floor)
         anchor = self._detector.anchor
         if self._level is not None and anchor is not None:
             z += scale_height_m(self._temperature) * math.log(anchor / self._level)
@@ -185,78 +164,11 @@ class FloorEstimator:
     def _classify(
         self, cur: int, step: Step, saw_car: float, no_elev: float, check_shape: bool = True
     ) -> tuple[str, int, float, float]:
-        """Snap ``step`` from floor ``cur``: (kind, floor, confidence, dz).
-
-        kind is 'small' (not a floor change), 'snap' (a known floor), 'new' (a floor not in the
-        table; the index is free but the floor is not added here) or 'ambiguous' (between a
-        known floor's tolerance and the distance a real new floor would have: the nearest
-        floor, with low confidence and no table learning).
-        """
-        p = self._p
-        table = self._table
-        height = scale_height_m(self._temperature)
-        dz = height * math.log(step.p_before / step.p_after)
-        factor = 1.0
-        if saw_car > 0.0:
-            factor = p.elevator_step_factor
-        elif no_elev >= 0.5:
-            factor = p.no_elevator_step_factor
-        if step.gap_s > 0.0:
-            drift_bound = p.max_drift_pa_per_h * step.gap_s / 3600.0 + 4.0 * step.sigma_pa
-            if abs(step.p_before - step.p_after) <= drift_bound:
-                return 'small', cur, 0.0, dz
-        if abs(dz) < p.min_step_m * factor:
-            return 'small', cur, 0.0, dz
-        if check_shape and door_like(step, dz, p) and not self._reverts_last_ride(cur, dz, step):
-            return 'small', cur, 0.0, dz
-        z = table.elevation(cur) + dz
-        nearest = table.nearest(z, exclude=cur)
-        sigma_dz = height * step.sigma_pa / step.p_after
-        if nearest is not None:
-            spacing = table.spacing(nearest.index, p.nominal_storey_m)
-            tol = min(
-                max(p.snap_tolerance_frac * spacing, p.snap_tolerance_min_m),
-                p.snap_tolerance_max_m,
-            )
-            if (
-                len(nearest.observations) < 2
-                and not nearest.seeded
-                and nearest.index != table.reference_index
-            ):
-                # A floor seen once is only as good as that one ride: be more lenient.
-                tol = min(1.5 * tol, 0.45 * spacing)
-            if no_elev >= 0.5:
-                tol *= 0.8
-            r = abs(z - nearest.elevation_m)
-        else:
-            spacing, tol, r = p.nominal_storey_m, p.snap_tolerance_min_m, math.inf
-        q_noise = min(1.0, max(0.0, 1.0 - sigma_dz / (0.25 * spacing)))
-        if nearest is not None and r <= tol:
-            kind, to = 'snap', nearest.index
-            conf = (1.0 - 0.5 * (r / tol) ** 2) * (0.6 + 0.4 * q_noise)
-        elif r >= p.new_floor_min_separation_m:
-            index = table.index_for_new_floor(z, p.nominal_storey_m, p.max_storey_m, p.min_step_m)
-            if index is not None:
-                kind, to = 'new', index
-                sep = p.new_floor_min_separation_m
-                extra = 1.0 if math.isinf(r) else min(1.0, (r - sep) / sep)
-                conf = (0.5 + 0.3 * extra) * (0.6 + 0.4 * q_noise)
-            else:
-                # Numbering fixed by seeded floors left no index there: the nearest, unsure.
-                assert nearest is not None
-                kind, to, conf = 'ambiguous', nearest.index, 0.1
-        else:
-            assert nearest is not None
-            kind, to = 'ambiguous', nearest.index
-            span = max(p.new_floor_min_separation_m - tol, 1e-6)
-            conf = max(0.05, 0.35 * (1.0 - (r - tol) / span))
-        if step.gap_s > 0.0:
-            conf *= 0.7
-        if saw_car > 0.0:
-            conf = min(1.0, conf + p.elevator_confidence_boost * saw_car)
-        elif no_elev > 0.0:
-            conf *= 1.0 - (1.0 - p.no_elevator_confidence_factor) * no_elev
-        return kind, to, min(1.0, max(0.0, conf)), dz
+        """Snap ``step`` from floor ``cur``: (kind, floor, confidence, dz); see classify_step."""
+        reverts = (lambda dz: self._reverts_last_ride(cur, dz, step)) if check_shape else None
+        return classify_step(
+            self._table, self._p, self._temperature, cur, step, saw_car, no_elev, reverts
+        )
 
     def _reverts_last_ride(self, cur: int, dz: float, step: Step) -> bool:
         """Does ``step`` lead straight back to where the last ride started, soon after it?
@@ -328,7 +240,83 @@ class FloorEstimator:
             self._last_decision = decision
 
     def _decide(self, step: Step) -> RideEvent | None:
-        saw_car, no_elev = self._camera(step)
+        if step.provisional:
+            return self._show_early(step)
+        early, self._early = self._early, None
+        if early is None or early[0] != step.t_start or early[1] not in self._table:
+            return self._decide_step(step)
+        # The early floor was shown: decide from the origin, tell only what differs from it.
+        if early[3]:  # a new top or bottom floor: the full decision finds it again
+            self._table.remove(early[2])
+            self._counts['new_floors'] -= 1
+        self._floor = self._table.current_floor = early[1]
+        event = self._decide_step(step)
+        shown = early[2]
+        if self._floor == shown:
+            return None
+        if shown not in self._table:
+            return event
+        if event is None:
+            return RideEvent(
+                t_start=step.t_start,
+                t_end=step.t_stop,
+                from_floor=shown,
+                to_floor=self._floor,
+                from_label=self._table.label(shown),
+                to_label=self._table.label(self._floor),
+                dz_m=self._table.elevation(self._floor) - self._table.elevation(shown),
+                dp_pa=0.0,
+                confidence=self._confidence,
+                source='refined',
+            )
+        return event  # from the origin, with the ride's start: it supersedes the early one
+
+    def _show_early(self, step: Step) -> RideEvent | None:
+        """Show a slow sensor's floor before the stop test ends the ride, when it is clear.
+
+        Only a known floor at least ``jumpy_min_step_m`` away that the early level lands close
+        to, or a new top or bottom floor too far for doors to fake, is shown, and only when
+        the path so far is no staircase; anything else waits for the full stop test.
+        """
+        if self._early is not None or self._unknown:
+            return None
+        cur = self._floor
+        saw_car, no_elev = self._camera.around(step)
+        kind, to, conf, dz = self._classify(cur, step, saw_car, no_elev)
+        table = self._table
+        z = table.elevation(cur) + dz
+        if stepwise(step, dz, self._p):
+            return None
+        if kind == 'new':
+            # Only a step larger than doors can fake, beyond the top or bottom floor (no
+            # renumbering to undo when the full decision replaces it).
+            outside = to > max(table.indices) or to < min(table.indices)
+            if abs(dz) < self._p.abrupt_max_step_m or not outside:
+                return None
+            table.add_new_floor(to, z)
+            self._counts['new_floors'] += 1
+        elif kind != 'snap' or to == cur or abs(z - table.elevation(to)) > self._p.early_snap_m:
+            return None
+        elif abs(dz) < self._p.jumpy_min_step_m:
+            return None  # door steps in a row can fake that much at a low rate
+        self._early = (step.t_start, cur, to, kind == 'new')
+        self._floor = table.current_floor = to
+        self._confidence = conf
+        return RideEvent(
+            t_start=step.t_start,
+            t_end=step.t_stop,
+            from_floor=cur,
+            to_floor=to,
+            from_label=table.label(cur),
+            to_label=table.label(to),
+            dz_m=dz,
+            dp_pa=step.p_before - step.p_after,
+            confidence=conf,
+            new_floor=kind == 'new',
+        )
+
+    def _decide_step(self, step: Step) -> RideEvent | None:
+        saw_car, no_elev = self._camera.around(step)
         cur = self._floor
         last = self._last_decision
         if (
@@ -374,7 +362,9 @@ class FloorEstimator:
             return None
         if (
             to != cur
-            and stepwise(step, dz, self._p)
+            and (
+                stepwise(step, dz, self._p) or (kind == 'new' and unsteady_new(step, dz, self._p))
+            )
             and not self._reverts_last_ride(cur, dz, step)
         ):
             # Two door steps in a row, or a short ride next to one door step: both stand still
@@ -415,10 +405,20 @@ class FloorEstimator:
         d = self._decisions.get(refined.t_decided)
         if d is None:
             return None
-        if d.deferred and not refined.final and self._t < d.step.t_stop + self._p.stepwise_hold_s:
-            return None  # door steps may still return
         if refined.final:
             del self._decisions[refined.t_decided]
+        if d.deferred and d.from_floor in self._table and math.isfinite(refined.p_recent):
+            # Door steps return, a floor stays: a held step whose level is back now is given
+            # up (the median since the stop may still be held up by a long door step).
+            recent = replace(refined, p_after=refined.p_recent)
+            saw_car, no_elev = self._camera.around(refined)
+            d.deferred = (
+                self._classify(d.from_floor, recent, saw_car, no_elev, False)[0] != 'small'
+            )
+            if not d.deferred:
+                return None
+        if d.deferred and not refined.final and self._t < d.step.t_stop + self._p.stepwise_hold_s:
+            return None  # door steps may still return
         table = self._table
         if self._floor != d.to_floor or d.from_floor not in table or d.to_floor not in table:
             return None
@@ -429,7 +429,7 @@ class FloorEstimator:
             self._graph.drop(removed)
             self._counts['new_floors'] -= 1
         origin = undo.get(d.from_floor, d.from_floor)
-        saw_car, no_elev = self._camera(refined)
+        saw_car, no_elev = self._camera.around(refined)
         # A ride's shape was judged on the quick decision; a longer window re-measures its
         # size. A step refused for its shape stays refused.
         shape = d.to_floor == d.from_floor and not d.deferred

@@ -28,6 +28,8 @@ PARAM_DESCRIPTIONS: dict[str, str] = {
     'stop_rate_fraction': 'a fast car is stopped below this fraction of its mean ride rate',
     'stop_rate_max_pa_s': 'upper bound (Pa/s) of that ride-scaled stop rate',
     'stop_noise_sigmas': 'the stop window grows until the rate noise is this many times smaller',
+    'early_stop_samples': 'a slow sensor shows a known floor after this many flat levels (0: off)',
+    'early_snap_m': 'that early floor must lie this close (m) to a known floor',
     'pre_window_s': 'stationary window (s) before a ride whose median is the start level',
     'post_window_s': 'window (s) after a ride that re-checks the floor and refines the table',
     'merge_window_s': 'moving on the same way this soon (s) after a stop continues the ride',
@@ -37,6 +39,10 @@ PARAM_DESCRIPTIONS: dict[str, str] = {
     'max_plateau_s': 'a smaller step that stood still this long (s) half-way may be door steps',
     'jumpy_min_step_m': 'smallest step (m) accepted when its shape is jumpy (low sample rates)',
     'plateau_min_jump_fraction': 'the plateau test needs at least this much of the step in jumps',
+    'max_path_deviation': 'a new floor from a step this far off a ramp (10-90 %) is held',
+    'unsteady_max_step_m': 'that hold is only for new floors from steps under this height (m)',
+    'path_max_interval_s': 'and only for sensors sampling at least this often (s between samples)',
+    'hold_recent_s': 'a held step is given up when the level of the last this many s is back',
     'stepwise_hold_s': 'such a stepwise step is published only if it still stands this long (s)',
     'abrupt_max_step_m': 'steps up to this height (m) may be rejected as abrupt door/HVAC steps',
     'min_step_m': 'smallest height change (m) accepted as a floor change',
@@ -89,6 +95,8 @@ class FloorEstimatorParams:
     stop_rate_fraction: float = 0.2
     stop_rate_max_pa_s: float = 4.0
     stop_noise_sigmas: float = 3.0
+    early_stop_samples: int = 2
+    early_snap_m: float = 0.5
     pre_window_s: float = 60.0
     post_window_s: float = 60.0
     merge_window_s: float = 5.0
@@ -99,6 +107,10 @@ class FloorEstimatorParams:
     max_plateau_s: float = 3.0
     plateau_min_jump_fraction: float = 0.6
     stepwise_hold_s: float = 25.0
+    max_path_deviation: float = 0.1
+    unsteady_max_step_m: float = 2.6
+    path_max_interval_s: float = 0.12
+    hold_recent_s: float = 5.0
     abrupt_max_step_m: float = 3.2
     jumpy_min_step_m: float = 2.6
     min_step_m: float = 2.0
@@ -151,6 +163,8 @@ class FloorEstimatorParams:
             raise ConfigError('floor estimator: stop_window_max_s must be >= stop_window_s')
         if self.snap_tolerance_max_m < self.snap_tolerance_min_m:
             raise ConfigError('floor estimator: snap_tolerance_max_m must be >= the minimum')
+        if self.early_stop_samples == 1:
+            raise ConfigError('floor estimator: early_stop_samples must be 0 (off) or >= 2')
         if self.stop_min_samples < 2 or self.spike_max_samples < 1:
             raise ConfigError('floor estimator: stop_min_samples >= 2, spike_max_samples >= 1')
         if self.table_max_observations < 1:

@@ -21,6 +21,7 @@ import numpy as np
 
 from multifloor_slam.floors.params import FloorEstimatorParams
 from multifloor_slam.floors.pressure_filter import Level
+from multifloor_slam.floors.step_features import shape_features
 
 #: Longest time (s) searched back from the detection for the start of the motion.
 _MAX_BACKTRACK_S = 60.0
@@ -44,7 +45,10 @@ class Step:
     transition_s: float = math.inf  # 10 %-90 % time of the level change (a door step: ~0)
     jump_fraction: float = 0.0  # share of the change made in the two largest sample steps
     plateau_s: float = 0.0  # longest flat stretch inside the 10 %-90 % transition
+    path_deviation: float = 0.0  # mean distance of the 10 %-90 % path from a straight ramp
     sample_interval_s: float = 0.0
+    provisional: bool = False  # an early look at a slow sensor's stop; the ride is still open
+    p_recent: float = math.nan  # re-checks: the level over the window's last hold_recent_s
 
 
 def _median(values: list[float]) -> float:
@@ -221,12 +225,16 @@ class RideDetector:
         self._sigma_before = 1.2533 / math.sqrt(len(window))
         return self._level_at(window, t0)
 
-    def _level_at(self, window: list[tuple[float, float]], t_ref: float) -> float:
+    def _level_at(
+        self, window: list[tuple[float, float]], t_ref: float, recent_s: float = math.inf
+    ) -> float:
         """Median of a stationary window, drift-corrected to the stamp ``t_ref``.
 
         A long window resists door and HVAC steps, but its plain median would lag a storm's
         drift by half its length (up to 2 Pa). The drift is the slope between the medians of
         the two halves, bounded by ``max_drift_pa_per_h`` so a door step cannot fake one.
+        With ``recent_s`` the median is over the window's last ``recent_s`` seconds only
+        (the drift still from the whole window): where the level stands now.
         """
         slope = 0.0
         if len(window) >= 6 and window[-1][0] - window[0][0] >= 10.0:
@@ -237,7 +245,8 @@ class RideDetector:
                 slope = (_median([y for _, y in second]) - _median([y for _, y in first])) / dt
                 bound = self._p.max_drift_pa_per_h / 3600.0
                 slope = min(max(slope, -bound), bound)
-        return _median([y + slope * (t_ref - t) for t, y in window])
+        t_from = window[-1][0] - recent_s
+        return _median([y + slope * (t_ref - t) for t, y in window if t >= t_from])
 
     def _stop_rate(self, t: float, y: float) -> float:
         """Rate (Pa/s) below which the car counts as stopped, scaled by how fast it moved.
@@ -294,7 +303,7 @@ class RideDetector:
                 break
             n += 1
         if n < self._p.stop_min_samples or ts[-n] > lo + 0.4 * self._stop_span:
-            return None
+            return self._early(t, level, stop_rate)
         wt = list(ts)[-n:]
         wp = list(ps)[-n:]
         mt = sum(wt) / n
@@ -304,7 +313,7 @@ class RideDetector:
             return None
         slope = sum((a - mt) * (b - mp) for a, b in zip(wt, wp, strict=True)) / sxx
         if abs(slope) > stop_rate:
-            return None
+            return self._early(t, level, stop_rate)
         # A step inside the window (a door or HVAC step during a slow ride) can cancel the
         # slope; a flat window also has residuals at the noise level.
         ss = sum((b - mp - slope * (a - mt)) ** 2 for a, b in zip(wt, wp, strict=True))
@@ -314,6 +323,7 @@ class RideDetector:
         p_after = sorted(wp)[n // 2]
         sigma_after = level.sigma_pa * 1.2533 / math.sqrt(n)
         sigma_before = level.sigma_pa * self._sigma_before
+        shape = self._shape(p_after, level.sigma_pa)
         step = Step(
             t_start=self._t_start,
             t_stop=wt[0],
@@ -324,9 +334,10 @@ class RideDetector:
             confirmed=self._confirmed,
             gap_s=self._gap_s,
             continued=self._continued,
-            transition_s=self._transition(p_after),
-            jump_fraction=self._jump_fraction(p_after),
-            plateau_s=self._plateau(p_after, level.sigma_pa),
+            transition_s=shape[0],
+            jump_fraction=shape[1],
+            plateau_s=shape[2],
+            path_deviation=shape[3],
             sample_interval_s=self._dt_estimate(),
         )
         confirmed = self._confirmed
@@ -341,76 +352,50 @@ class RideDetector:
         # else: a door step after a ride; the ride's post window goes on across it.
         return step
 
-    def _transition(self, p_after: float) -> float:
-        """10 %-90 % rise time of the level from p_before to ``p_after`` in this episode.
+    def _early(self, t: float, level: Level, stop_rate: float) -> Step | None:
+        """A provisional stop from the last ``early_stop_samples`` levels of a slow sensor.
 
-        Door and HVAC steps are abrupt (one sample); an elevator needs seconds to accelerate
-        and brake, even over one floor.
+        A 1 Hz sensor needs several flat samples before the slope is known well enough to end
+        the ride. The last few levels already say where the car is; the estimator publishes
+        them only when they land close to a known floor, and the full stop test decides.
         """
-        delta = p_after - self._p_before
-        if delta == 0.0 or self._gap_s > 0.0 or self._continued:
-            return math.inf
-        t10 = t90 = None
-        for tt, yy in zip(self._ep_t, self._ep_p, strict=True):
-            frac = (yy - self._p_before) / delta
-            if t10 is None and frac >= 0.1:
-                t10 = tt
-            if frac >= 0.9:
-                t90 = tt
-                break
-        if t10 is None or t90 is None:
-            return math.inf
-        return t90 - t10
+        k = self._p.early_stop_samples
+        ts, ps = self._ep_t, self._ep_p
+        if k < 2 or not self._confirmed or self._continued or self._gap_s > 0.0 or len(ts) < k:
+            return None
+        t0 = ts[-k]
+        span = ts[-1] - t0
+        if t0 < max(self._t_min_window, self._t_open) or span < 0.9 * self._p.stop_window_s:
+            return None
+        wp = [ps[-i] for i in range(k, 0, -1)]
+        if abs(wp[-1] - wp[0]) > max(stop_rate * span, 3.0 * level.sigma_pa):
+            return None
+        p_after = _median(wp)
+        shape = self._shape(p_after, level.sigma_pa)
+        return Step(
+            t_start=self._t_start,
+            t_stop=t0,
+            t_decided=t,
+            p_before=self._p_before,
+            p_after=p_after,
+            sigma_pa=math.hypot(level.sigma_pa, level.sigma_pa * self._sigma_before),
+            confirmed=True,
+            gap_s=0.0,
+            transition_s=shape[0],
+            jump_fraction=shape[1],
+            plateau_s=shape[2],
+            path_deviation=shape[3],
+            sample_interval_s=self._dt_estimate(),
+            provisional=True,
+        )
 
-    def _plateau(self, p_after: float, sigma: float) -> float:
-        """Longest time (s) the level stood still half-way between p_before and ``p_after``.
-
-        A car never stops mid-ride; two door steps in a row leave a flat stretch between them,
-        which gives them away even at 1 Hz where their jumps cannot be timed.
-        """
-        delta = p_after - self._p_before
-        if delta == 0.0 or self._gap_s > 0.0 or self._continued:
-            return 0.0
+    def _shape(self, p_after: float, sigma: float) -> tuple[float, float, float, float]:
+        """Shape features of this episode's level change (none across a gap or a merge)."""
+        if p_after == self._p_before or self._gap_s > 0.0 or self._continued:
+            return math.inf, 0.0, 0.0, 0.0
         ts = np.fromiter(self._ep_t, float)
-        frac = (np.fromiter(self._ep_p, float) - self._p_before) / delta
-        inside = np.nonzero((frac >= 0.1) & (frac <= 0.9))[0]
-        if inside.size < 2:
-            return 0.0
-        seg = slice(int(inside[0]), int(inside[-1]) + 1)
-        t, y = ts[seg], frac[seg]
-        band = 0.05 + sigma / abs(delta)
-        far = np.abs(y[None, :] - y[:, None]) > band
-        far &= ~np.tri(y.size, dtype=bool)  # only look forward (j > i)
-        far[:, -1] = True
-        first_far = np.argmax(far, axis=1)
-        ends = np.where(first_far == y.size - 1, y.size - 1, first_far - 1)
-        ends = np.maximum(ends, np.arange(y.size))
-        return float(np.max(t[ends] - t))
-
-    def _jump_fraction(self, p_after: float) -> float:
-        """Share of the level change made in its two largest short (0.4 s) stretches.
-
-        Door and HVAC steps, even two in a row, are jumps between flat stretches (close to
-        1); a car moves through many intermediate levels (well below 1 at 2 Hz and more).
-        """
-        delta = p_after - self._p_before
-        if delta == 0.0 or self._gap_s > 0.0 or self._continued or len(self._ep_p) < 2:
-            return 0.0
-        ts = np.fromiter(self._ep_t, float)
-        ys = np.fromiter(self._ep_p, float) / delta
-        dt = self._dt_estimate()
-        lag = max(0.4, dt)
-        j = np.searchsorted(ts, ts + lag - 0.5 * dt)
-        ok = j < ts.size
-        if not ok.any():
-            return 0.0
-        i = np.nonzero(ok)[0]
-        rise = ys[j[ok]] - ys[i]
-        k1 = int(np.argmax(rise))
-        first = max(0.0, float(rise[k1]))
-        apart = np.abs(ts[i] - ts[i[k1]]) >= lag
-        second = max(0.0, float(rise[apart].max())) if apart.any() else 0.0
-        return first + second
+        frac = (np.fromiter(self._ep_p, float) - self._p_before) / (p_after - self._p_before)
+        return shape_features(ts, frac, sigma / abs(p_after - self._p_before), self._dt_estimate())
 
     def _close(self, t: float) -> None:
         self._episode = False
@@ -428,6 +413,7 @@ class RideDetector:
             return None
         p_after = self._level_at(window, step.t_stop)
         return Step(
+            p_recent=self._level_at(window, step.t_stop, self._p.hold_recent_s),
             t_start=step.t_start,
             t_stop=step.t_stop,
             t_decided=step.t_decided,
@@ -442,6 +428,7 @@ class RideDetector:
             transition_s=step.transition_s,
             jump_fraction=step.jump_fraction,
             plateau_s=step.plateau_s,
+            path_deviation=step.path_deviation,
             sample_interval_s=step.sample_interval_s,
         )
 

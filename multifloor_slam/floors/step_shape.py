@@ -38,4 +38,18 @@ def stepwise(step: Step, dz: float, p: FloorEstimatorParams) -> bool:
     )
 
 
-__all__ = ['door_like', 'stepwise']
+def unsteady_new(step: Step, dz: float, p: FloorEstimatorParams) -> bool:
+    """A small step to a new floor whose path is not a car's steady ramp (doors overlapping).
+
+    Two door steps overlapping make a 2-2.5 m "new floor" that returns when the first door
+    closes; a car ride of that size moves at a steady rate through its middle. Only a fast
+    sensor samples the path densely enough to tell (below ~8 Hz real rides look as bumpy).
+    """
+    return (
+        abs(dz) < p.unsteady_max_step_m
+        and step.sample_interval_s <= p.path_max_interval_s
+        and step.path_deviation >= p.max_path_deviation
+    )
+
+
+__all__ = ['door_like', 'stepwise', 'unsteady_new']
