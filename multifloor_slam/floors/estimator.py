@@ -141,8 +141,10 @@ class FloorEstimator:
         self._temperature += alpha * (temperature_c - self._temperature)
 
     def _state(self, t: float, event: RideEvent | None) -> FloorState:
-        origin = self._early[1] if self._early is not None else self._floor
-        z = self._table.elevation(origin if origin in self._table else self._floor)
+        floor = self._floor
+        if self._early is not None and self._early[1] in self._table:
+            floor = self._early[1]  # the altitude stays relative to where the ride started
+        z = self._table.elevation(floor)
         anchor = self._detector.anchor
         if self._level is not None and anchor is not None:
             z += scale_height_m(self._temperature) * math.log(anchor / self._level)
