@@ -205,18 +205,16 @@ class FloorEstimator:
         self._detector.ride_ended(step.t_stop)
         if to == previous:
             return None
+        return self._event(step, previous, to, dz, conf, kind == 'new', source)
+
+    def _event(
+        self, step: Step, frm: int, to: int, dz: float, conf: float, new: bool, source: str
+    ) -> RideEvent:
+        """The event of ``step`` from ``frm`` to ``to`` (labels as the table has them now)."""
+        dp = 0.0 if source == 'refined' else step.p_before - step.p_after
+        label = self._table.label
         return RideEvent(
-            t_start=step.t_start,
-            t_end=step.t_stop,
-            from_floor=previous,
-            to_floor=to,
-            from_label=table.label(previous),
-            to_label=table.label(to),
-            dz_m=dz,
-            dp_pa=step.p_before - step.p_after,
-            confidence=conf,
-            new_floor=kind == 'new',
-            source=source,
+            step.t_start, step.t_stop, frm, to, label(frm), label(to), dz, dp, conf, new, source
         )
 
     def _renumber(self, mapping: dict[int, int], floor: int = 0, d: Decision | None = None) -> int:
@@ -259,18 +257,8 @@ class FloorEstimator:
         if shown not in self._table:
             return event
         if event is None:
-            return RideEvent(
-                t_start=step.t_start,
-                t_end=step.t_stop,
-                from_floor=shown,
-                to_floor=self._floor,
-                from_label=self._table.label(shown),
-                to_label=self._table.label(self._floor),
-                dz_m=self._table.elevation(self._floor) - self._table.elevation(shown),
-                dp_pa=0.0,
-                confidence=self._confidence,
-                source='refined',
-            )
+            dz = self._table.elevation(self._floor) - self._table.elevation(shown)
+            return self._event(step, shown, self._floor, dz, self._confidence, False, 'refined')
         return event  # from the origin, with the ride's start: it supersedes the early one
 
     def _show_early(self, step: Step) -> RideEvent | None:
@@ -304,18 +292,7 @@ class FloorEstimator:
         self._early = (step.t_start, cur, to, kind == 'new')
         self._floor = table.current_floor = to
         self._confidence = conf
-        return RideEvent(
-            t_start=step.t_start,
-            t_end=step.t_stop,
-            from_floor=cur,
-            to_floor=to,
-            from_label=table.label(cur),
-            to_label=table.label(to),
-            dz_m=dz,
-            dp_pa=step.p_before - step.p_after,
-            confidence=conf,
-            new_floor=kind == 'new',
-        )
+        return self._event(step, cur, to, dz, conf, kind == 'new', 'ride')
 
     def _decide_step(self, step: Step) -> RideEvent | None:
         saw_car, no_elev = self._camera.around(step)
