@@ -28,7 +28,7 @@ import numpy as np
 
 from multifloor_slam.floors.estimator import FloorEstimator, RideEvent
 from multifloor_slam.floors.params import FloorEstimatorParams
-from multifloor_slam.floors.trips import Trip, TripTracker
+from multifloor_slam.floors.trips import Trip, TripTracker, append_ride
 from multifloor_slam.sim import pressure_physics as phys
 
 
@@ -42,9 +42,7 @@ def run_trace(tr: phys.PhysicsTrace, odometry: bool) -> tuple[list[RideEvent], s
     for t, p in zip(tr.t.tolist(), tr.pressure_pa.tolist(), strict=True):
         st = est.update(t, p)
         if st.event is not None:
-            if rides and rides[-1].t_start == st.event.t_start:
-                rides.pop()  # superseded: that stop was a pause of this ride
-            rides.append(st.event)
+            append_ride(rides, st.event)
             tracker.on_ride(st.event)
         tracker.on_riding(st.riding)
         tracker.on_time(t)

@@ -94,7 +94,7 @@ class TripTracker:
         self.trips: list[Trip] = []
         self._closed: list[list[RideEvent]] = []  # the rides of each trip in ``trips``
         self._rides: list[RideEvent] = []  # rides of the open trip (robot not known out)
-        self._stand: tuple[float, float] | None = None  # odometry where the car stopped
+        self._stand: tuple[float, float] | None = None  # odometry in the moving car
         self._saw_odom = False
         self._saw_state = False
         self._outside_since: float | None = None
@@ -119,10 +119,7 @@ class TripTracker:
             self._rides = self._closed.pop()
         if self._rides and self._rides[-1].t_start == ride.t_start:
             self._rides.pop()
-        if self._rides:
-            gap = ride.t_start - self._rides[-1].t_end
-            if not self._saw_odom and not self._saw_state and gap > self.params.max_stop_s:
-                self._close(self._rides[-1].t_end + self.params.max_stop_s, 'barometer')
+        self._barometer_exit(ride.t_start)  # the stop before this ride, if it was long
         self._rides.append(ride)
         self._riding = False  # a reported ride has ended: the car stands
         self._stand = None
@@ -175,9 +172,16 @@ class TripTracker:
 
     def on_time(self, t: float) -> None:
         """The log's clock (any sample): a barometer-only stop ends after ``max_stop_s``."""
-        quiet = not (self._riding or self._saw_odom or self._saw_state)
-        if self._rides and quiet and t - self._rides[-1].t_end > self.params.max_stop_s:
-            self._close(self._rides[-1].t_end + self.params.max_stop_s, 'barometer')
+        if not self._riding:
+            self._barometer_exit(t)
+
+    def _barometer_exit(self, t: float) -> None:
+        """Barometer only (no odometry, no states since the stop): over ``max_stop_s`` = exit."""
+        if self._saw_odom or self._saw_state or not self._rides:
+            return
+        stop = self._rides[-1].t_end
+        if t - stop > self.params.max_stop_s:
+            self._close(stop + self.params.max_stop_s, 'barometer')
 
     def finish(self, t_end: float) -> list[Trip]:
         """Close the open trip at the end of the log; returns every trip."""
@@ -206,4 +210,11 @@ class TripTracker:
         self._outside_since = None
 
 
-__all__ = ['EVIDENCE', 'CarStopRecord', 'Trip', 'TripParams', 'TripTracker']
+def append_ride(rides: list[RideEvent], ride: RideEvent) -> None:
+    """Append ``ride``; one with the last ride's start supersedes it (that stop was a pause)."""
+    if rides and rides[-1].t_start == ride.t_start:
+        rides.pop()
+    rides.append(ride)
+
+
+__all__ = ['EVIDENCE', 'CarStopRecord', 'Trip', 'TripParams', 'TripTracker', 'append_ride']

@@ -32,7 +32,7 @@ from multifloor_slam.floors.estimator import FloorEstimator, FloorState, RideEve
 from multifloor_slam.floors.floor_table import MAX_FLOOR_INDEX, FloorTable, compose_renumberings
 from multifloor_slam.floors.params import FloorEstimatorParams
 from multifloor_slam.floors.pressure_filter import REJECTION_KEYS
-from multifloor_slam.floors.trips import TripParams, TripTracker
+from multifloor_slam.floors.trips import TripParams, TripTracker, append_ride
 from multifloor_slam.floors.units import guess_unit_factor, unit_factor
 from multifloor_slam.io.building_load import building_yaml_path
 from multifloor_slam.io.records import (
@@ -257,9 +257,7 @@ class FloorStage:
         riding = st.riding if st.riding != self._riding else None
         self._floor, self._riding = st.floor, st.riding
         if st.event is not None:
-            if self.rides and self.rides[-1].t_start == st.event.t_start:
-                self.rides.pop()  # the estimator took the last stop for a pause of this ride
-            self.rides.append(st.event)
+            append_ride(self.rides, st.event)
             self.trips.on_ride(st.event)
         self.trips.on_riding(st.riding)
         self.trips.on_time(st.t)
