@@ -206,6 +206,7 @@ def mix_params(params: TrainParams) -> MixParams:
         'synthetic_on_photo',
         'synthetic_real_wall',
         'synthetic_interior',
+        'synthetic_scene',
         'noise',
     )
     scaled = {k: max(1, round(getattr(base, k) * params.mix_scale)) for k in counts}

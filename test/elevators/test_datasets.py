@@ -132,6 +132,7 @@ def test_mixed_dataset_and_data_card(tmp_path: Path) -> None:
         synthetic_on_photo=4,
         synthetic_real_wall=2,
         synthetic_interior=3,
+        synthetic_scene=2,
         noise=2,
         val_fraction=0.25,
         imgsz=96,
@@ -149,6 +150,7 @@ def test_mixed_dataset_and_data_card(tmp_path: Path) -> None:
     assert card['images']['train']['real_doors'] == 3
     assert card['images']['train']['noise'] == 2
     assert card['images']['train']['synthetic_interior'] == 3
+    assert card['images']['train']['synthetic_scene'] == 2
     n_panels = card['images']['train']['real_panels'] + card['images']['val'].get('real_panels', 0)
     assert n_panels <= 18
     md = (tmp_path / 'ds' / 'data_card.md').read_text()
