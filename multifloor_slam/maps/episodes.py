@@ -32,6 +32,7 @@ class Episode:
     riding_end_t: float | None = None
     inside_end_t: float | None = None
     dep_stand_t: float | None = None  # a stamp inside the departure stand (for odometry)
+    dep_stand: tuple[tuple[float, Pose], ...] = ()  # its stamped poses
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Arrival:
     episode: Episode
     slam_pose: Pose  # the robot standing in the car after the ride (SLAM frame)
     t: float | None = None  # a stamp inside that stand (for odometry)
+    stand: tuple[tuple[float, Pose], ...] = ()  # its stamped poses
 
     @property
     def dep_t(self) -> float:
@@ -176,24 +178,27 @@ class EpisodeTracker:
         if arr_slam is None:
             return None  # the robot still stands in the car (or no pose yet): keep waiting
         arr_t = _mid(self.poses.stand_span)
+        arr_stand = tuple(self.poses.stand)
         self.episode = None
         if ep.dep_transform is not None:
-            # The car position: the median pose while the robot stood still from the departure on.
+            # The car position: the mean pose while the robot stood still around the departure.
             dep, _ = self.poses.stationary(ep.dep_t, t_arr, after_jumps=False, limits=self.limits)
             if dep is not None:
                 ep.dep_slam_pose = dep
                 ep.dep_floor_pose = se2_compose(ep.dep_transform, dep)
                 ep.dep_stand_t = _mid(self.poses.stand_span)
-        return Arrival(ep, arr_slam, arr_t)
+                ep.dep_stand = tuple(self.poses.stand)
+        return Arrival(ep, arr_slam, arr_t, arr_stand)
 
     def _rest_pose(self, t_from: float, t_now: float) -> Pose | None:
         """The SLAM pose of the robot standing in the car after the ride, once it moves off.
 
         None while the robot still stands there and ``arrival_timeout_s`` has not passed.
         """
-        pose, moved = self.poses.stationary(t_from, math.inf, after_jumps=True, limits=self.limits)
-        if pose is None or not (moved or t_now - t_from > self.arrival_timeout_s):
-            return None
+        timed_out = t_now - t_from > self.arrival_timeout_s
+        pose, _ = self.poses.stationary(
+            t_from, math.inf, after_jumps=True, limits=self.limits, only_if_moved=not timed_out
+        )
         return pose
 
 

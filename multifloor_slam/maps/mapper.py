@@ -28,6 +28,7 @@ parameter by parameter: ``docs/maps.md``.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -276,6 +277,8 @@ class BuildingMapper(MapperState):
     def _arrive(self, arrival: Arrival) -> None:
         """Re-anchor on the arrival floor at the car's position, and record the link."""
         p = self.params
+        if p.anchor_yaw == 'odom':
+            arrival = self._carried(arrival)
         ep, arr_slam = arrival.episode, arrival.slam_pose
         self._stats['rides'] += 1
         self._car_xy = (arr_slam[0], arr_slam[1])
@@ -304,6 +307,24 @@ class BuildingMapper(MapperState):
         else:
             self._transform = anchor
             link.observe(self._floor, car)
+
+    def _carried(self, arrival: Arrival) -> Arrival:
+        """Both stands' poses carried by odometry to the ends nearest the ride (when covered).
+
+        The departure pose at the stand's last stamp, the arrival pose at its first: where
+        the robot stood when the car left and arrived, even when it still crept in a stand.
+        """
+        ep = arrival.episode
+        if not (ep.dep_stand and arrival.stand) or ep.dep_transform is None:
+            return arrival
+        t_dep, t_arr = ep.dep_stand[-1][0], arrival.stand[0][0]
+        dep = self._odom.carry(ep.dep_stand, t_dep)
+        arr = self._odom.carry(arrival.stand, t_arr)
+        if dep is None or arr is None:
+            return arrival
+        ep.dep_slam_pose, ep.dep_stand_t = dep, t_dep
+        ep.dep_floor_pose = se2_compose(ep.dep_transform, dep)
+        return replace(arrival, slam_pose=arr, t=t_arr)
 
     def _try_revisit(self, final: bool) -> None:
         """Register the pending revisit globally; merge it when verified (give up if ``final``)."""

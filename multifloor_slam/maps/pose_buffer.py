@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from multifloor_slam.maps.scan_geometry import Pose, wrap_angle
 
@@ -51,6 +52,8 @@ class PoseBuffer:
         self._v: list[Pose] = []
         #: (first, last) stamp of the poses the last :meth:`stationary` call stood on
         self.stand_span: tuple[float, float] | None = None
+        #: the stamped poses of that stand
+        self.stand: list[tuple[float, Pose]] = []
 
     def __len__(self) -> int:
         return len(self._t)
@@ -105,15 +108,25 @@ class PoseBuffer:
         return pose
 
     def stationary(
-        self, t_from: float, t_to: float, after_jumps: bool, limits: StandLimits
+        self,
+        t_from: float,
+        t_to: float,
+        after_jumps: bool,
+        limits: StandLimits,
+        only_if_moved: bool = False,
     ) -> tuple[Pose | None, bool]:
-        """Median pose while the robot stands still from ``t_from`` on; True if it moved off.
+        """Mean pose while the robot stands still from ``t_from`` on; True if it moved off.
 
         Poses are walked in order. A step faster than the robot can drive or turn is a SLAM
         jump: with ``after_jumps`` the stand restarts after it (the pose after the jump is what
         counts), otherwise the walk stops there. The first smooth departure from the standing
-        pose (``limits.motion_m`` / ``limits.motion_deg``) or ``t_to`` ends the stand. The
-        median over the stand removes the SLAM's per-pose noise from the anchor.
+        pose (``limits.motion_m`` / ``limits.motion_deg``) or ``t_to`` ends the stand. The stand
+        is then extended back before ``t_from`` (or the jump it restarted at) while the robot
+        already stood there (:meth:`_extend_back`): a barometer reports a ride seconds after
+        the car starts and its end a second after it stops, and every pose of the stand counts.
+        The stand's pose is a robust mean (:func:`robust_pose_mean`): the SLAM's per-pose noise
+        averages down with the number of poses, the first centimetres of driving off do not.
+        ``only_if_moved``: no pose (None) while the robot still stands (a caller that polls).
         """
         i = bisect.bisect_left(self._t, t_from)
         if i >= len(self._t):
@@ -122,23 +135,21 @@ class PoseBuffer:
         prev = self.at(t_from) or self._v[i]
         stand = [prev]
         stand_t = [t_from]
+        first = i  # index of the first buffered pose of the stand
         turn = math.radians(limits.motion_deg)
         moved = False
-        for tj, q in zip(self._t[i:], self._v[i:], strict=True):
+        for j in range(i, len(self._t)):
+            tj, q = self._t[j], self._v[j]
             if tj > t_to:
                 break
             dt = max(tj - prev_t, 0.0)
-            step = math.hypot(q[0] - prev[0], q[1] - prev[1])
-            dyaw = abs(wrap_angle(q[2] - prev[2]))
             rest = stand[0]
-            if (
-                step > limits.max_speed_mps * dt + JUMP_NOISE_M
-                or dyaw > limits.max_yaw_rate * dt + JUMP_NOISE_RAD
-            ):
+            if _is_jump(prev, q, dt, limits):
                 if not after_jumps:
                     break
                 stand = [q]  # a SLAM jump: the robot still stands, somewhere else in the map
                 stand_t = [tj]
+                first = j
             elif (
                 math.hypot(q[0] - rest[0], q[1] - rest[1]) > limits.motion_m
                 or abs(wrap_angle(q[2] - rest[2])) > turn
@@ -149,17 +160,91 @@ class PoseBuffer:
                 stand.append(q)
                 stand_t.append(tj)
             prev_t, prev = tj, q
+        if only_if_moved and not moved:
+            return None, False
+        back, back_t = self._extend_back(first, robust_pose_mean(stand), limits)
+        stand, stand_t = back + stand, back_t + stand_t
         self.stand_span = (stand_t[0], stand_t[-1])
-        # The median: robust to the first centimetres of driving off at the end of the stand.
-        arr = np.asarray(stand)
-        yaw0 = arr[0, 2]
-        dyaws = [wrap_angle(v - yaw0) for v in arr[:, 2]]
-        mid = (
-            float(np.median(arr[:, 0])),
-            float(np.median(arr[:, 1])),
-            wrap_angle(yaw0 + float(np.median(dyaws))),
-        )
-        return mid, moved
+        self.stand = list(zip(stand_t, stand, strict=True))
+        return robust_pose_mean(stand), moved
+
+    def _extend_back(
+        self, first: int, rest: Pose, limits: StandLimits
+    ) -> tuple[list[Pose], list[float]]:
+        """The poses before index ``first`` where the robot already stood at ``rest``.
+
+        Walked back from ``first - 1`` until a SLAM jump, ``BACK_MAX_S``, or a pose further
+        than half ``limits.motion_m`` or a third of ``limits.motion_deg`` from ``rest`` (the
+        turn or the drive into the car; what of its tail gets in, the robust mean drops).
+        """
+        poses: list[Pose] = []
+        stamps: list[float] = []
+        if first >= len(self._t):
+            return poses, stamps
+        t_first = self._t[first]
+        turn = math.radians(limits.motion_deg) / 3.0
+        nxt, nxt_t = self._v[first], t_first
+        for j in range(first - 1, -1, -1):
+            tj, q = self._t[j], self._v[j]
+            if t_first - tj > BACK_MAX_S or _is_jump(q, nxt, max(nxt_t - tj, 0.0), limits):
+                break
+            if (
+                math.hypot(q[0] - rest[0], q[1] - rest[1]) > 0.5 * limits.motion_m
+                or abs(wrap_angle(q[2] - rest[2])) > turn
+            ):
+                break
+            poses.append(q)
+            stamps.append(tj)
+            nxt, nxt_t = q, tj
+        return poses[::-1], stamps[::-1]
 
 
-__all__ = ['JUMP_NOISE_M', 'JUMP_NOISE_RAD', 'PoseBuffer', 'StandLimits']
+#: How far back before its first pose a stand is extended (s).
+BACK_MAX_S = 30.0
+#: Below these spreads a stand's poses count as identical (no pose is dropped).
+MIN_SPREAD_M = 0.005
+MIN_SPREAD_RAD = math.radians(0.05)
+
+
+def _is_jump(a: Pose, b: Pose, dt: float, limits: StandLimits) -> bool:
+    """True when ``a`` -> ``b`` in ``dt`` is faster than the robot drives or turns."""
+    step = math.hypot(b[0] - a[0], b[1] - a[1])
+    dyaw = abs(wrap_angle(b[2] - a[2]))
+    return (
+        step > limits.max_speed_mps * dt + JUMP_NOISE_M
+        or dyaw > limits.max_yaw_rate * dt + JUMP_NOISE_RAD
+    )
+
+
+def robust_mean(values: NDArray[np.floating], floor: float) -> float:
+    """The mean of the values within 3 robust sigmas (1.4826 MAD, >= ``floor``) of the median.
+
+    Why not the median: for the SLAM's white pose noise the mean's error is 0.8x the median's
+    over the same stand (and an anchor's heading error is carried to every floor after it);
+    the median's robustness is kept by dropping what lies far from it.
+    """
+    med = float(np.median(values))
+    dev = np.abs(values - med)
+    keep = dev <= max(3.0 * 1.4826 * float(np.median(dev)), floor)
+    return float(values[keep].mean()) if keep.any() else med
+
+
+def angle_mean(angles: NDArray[np.floating]) -> float:
+    """:func:`robust_mean` of angles (rad), taken relative to the first one; wrapped."""
+    a0 = float(angles[0])
+    rel = (np.asarray(angles, dtype=float) - a0 + math.pi) % (2 * math.pi) - math.pi
+    return wrap_angle(a0 + robust_mean(rel, MIN_SPREAD_RAD))
+
+
+def robust_pose_mean(poses: list[Pose]) -> Pose:
+    """Per axis :func:`robust_mean` of the poses (heading: :func:`angle_mean`)."""
+    arr = np.asarray(poses, dtype=float)
+    return (
+        robust_mean(arr[:, 0], MIN_SPREAD_M),
+        robust_mean(arr[:, 1], MIN_SPREAD_M),
+        angle_mean(arr[:, 2]),
+    )
+
+
+__all__ = ['JUMP_NOISE_M', 'JUMP_NOISE_RAD', 'PoseBuffer', 'StandLimits', 'angle_mean']
+__all__ += ['robust_mean', 'robust_pose_mean']

@@ -67,7 +67,10 @@ def _live(bag: Path, out_dir: Path) -> dict[str, int]:
             topic_of = {kind: reader.resolve(kind, topic) for kind, topic in streams.items()}
             for kind, _rec, msg in reader.read_messages(streams):
                 topic = topic_of[kind].lstrip('/')
-                (floor_in.get(topic) or map_in[topic])(msg)
+                targets = [cb[topic] for cb in (floor_in, map_in) if topic in cb]
+                assert targets, f'no node subscribes {topic}'
+                for callback in targets:  # both nodes subscribe odom
+                    callback(msg)
         map_node.close()  # flushes and saves, as on shutdown
         return {kind: relay.published for kind, relay in relays.items()}
     finally:
