@@ -102,8 +102,14 @@ class RideDetector:
         """The caller decided a floor change that ended at ``t_stop``.
 
         Only a real ride bounds the next start window: after a door step the window reaches
-        back across it, so its median still sees the undisturbed level.
+        back across it, so its median still sees the undisturbed level. A held step is
+        published as the next ride begins, whose start level was then taken across it: that
+        level is taken again from the held step's stop.
         """
+        open_after = self._episode and not self._continued and self._t_start > t_stop
+        if open_after and t_stop > self._t_last_stop and self._gap_s <= 0.0:
+            self._t_last_stop = t_stop
+            self._p_before = self._before_level(self._t_start)
         self._t_last_stop = max(self._t_last_stop, t_stop)
 
     def on_gap(self, t_last: float, gap_s: float) -> None:
