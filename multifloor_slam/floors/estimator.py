@@ -298,6 +298,7 @@ class FloorEstimator:
         saw_car, no_elev = self._camera.around(step)
         cur = self._floor
         last = self._last_decision
+        stood = None  # the stop before this leg, when the car stood there for its doors
         if (
             step.continued
             and last is not None
@@ -305,12 +306,14 @@ class FloorEstimator:
             and last.from_floor in self._table
         ):
             # The previous "stop" was a pause in the same ride: decide from its origin.
-            if last.new_floor and last.to_floor in self._table:
+            if math.isfinite(step.t_resume):
+                stood = last  # the car stood there for its doors: a floor, even a new one
+            elif last.new_floor and last.to_floor in self._table:
                 self._graph.drop(last.to_floor)
                 self._renumber(self._table.remove(last.to_floor))
                 self._counts['new_floors'] -= 1
             cur = last.from_floor
-            self._counts['rides'] -= 1
+            self._counts['rides'] -= stood is None  # a stop reported stays a ride of its own
             self._floor = cur
         if self._unknown and step.gap_s <= 0.0:
             resolved = self._resolve_unknown(step, saw_car, no_elev)
@@ -354,7 +357,32 @@ class FloorEstimator:
         self._counts['rides'] += 1
         if step.gap_s > 0.0:
             self._counts['gap_rides'] += 1
-        return self._apply(step, cur, kind, to, conf, dz, 'gap' if step.gap_s > 0.0 else 'ride')
+        event = self._apply(step, cur, kind, to, conf, dz, 'gap' if step.gap_s > 0.0 else 'ride')
+        if stood is not None and event is not None:
+            return self._resumed(step, stood, event)
+        return event
+
+    def _resumed(self, step: Step, stood: Decision, event: RideEvent) -> RideEvent | None:
+        """The leg after a stop where the car stood ``stop_report_min_s`` or more.
+
+        Its floor is decided from the ride's origin (both windows long and steady), but the
+        car stopped there for its doors: the event starts where the car moved on, from the
+        stop's floor, so it supersedes nothing and the stop stays reported.
+        """
+        frm, table = stood.to_floor, self._table
+        if frm not in table or frm == event.to_floor:
+            return None
+        decision = self._decisions.get(step.t_decided)
+        if decision is not None:
+            decision.t_event = step.t_resume  # its re-checks supersede this event
+        return replace(
+            event,
+            t_start=step.t_resume,
+            from_floor=frm,
+            from_label=table.label(frm),
+            dz_m=table.elevation(event.to_floor) - table.elevation(frm),
+            dp_pa=stood.step.p_after - step.p_after,
+        )
 
     def _gap_ride(self, step: Step, cur: int, to: int) -> RideEvent | None:
         """A gap whose level fits one other known floor only: re-identified there."""
@@ -451,7 +479,7 @@ class FloorEstimator:
         self._confidence = conf
         table.current_floor = to
         return RideEvent(
-            t_start=refined.t_start,
+            t_start=d.t_event if math.isfinite(d.t_event) else refined.t_start,
             t_end=refined.t_stop,
             from_floor=previous,
             to_floor=to,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 
 from multifloor_slam.floors.ride_detector import Step
@@ -60,6 +61,7 @@ class Decision:
     new_floor: bool
     learn: bool
     deferred: bool = False  # a stepwise step held back for stepwise_hold_s
+    t_event: float = math.nan  # its event's start when not the step's (a leg after a stop)
 
 
 __all__ = ['Decision', 'FloorState', 'RideEvent']

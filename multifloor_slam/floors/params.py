@@ -33,6 +33,7 @@ PARAM_DESCRIPTIONS: dict[str, str] = {
     'pre_window_s': 'stationary window (s) before a ride whose median is the start level',
     'post_window_s': 'window (s) after a ride that re-checks the floor and refines the table',
     'merge_window_s': 'moving on the same way this soon (s) after a stop continues the ride',
+    'stop_report_min_s': 'a continued ride whose pause stood this long (s) still reports the stop',
     'max_ride_s': 'a ride candidate longer than this (s) is abandoned (no floor change)',
     'min_transition_s': 'a smaller step faster than this (10-90 %, s) is a door/HVAC step',
     'max_jump_fraction': 'a smaller step made this much by two sample jumps (>= 2 Hz) is doors',
@@ -100,6 +101,7 @@ class FloorEstimatorParams:
     pre_window_s: float = 60.0
     post_window_s: float = 60.0
     merge_window_s: float = 5.0
+    stop_report_min_s: float = 4.5
     max_ride_s: float = 300.0
     # floor decision and table
     min_transition_s: float = 1.0

@@ -49,6 +49,7 @@ class Step:
     sample_interval_s: float = 0.0
     provisional: bool = False  # an early look at a slow sensor's stop; the ride is still open
     p_recent: float = math.nan  # re-checks: the level over the window's last hold_recent_s
+    t_resume: float = math.nan  # continued after a real stop: where the car moved on again
 
 
 def _median(values: list[float]) -> float:
@@ -80,6 +81,7 @@ class RideDetector:
         self._checkpoints: list[float] = []
         self._last_step: Step | None = None
         self._continued = False
+        self._t_resume = math.nan
         self._post: list[tuple[float, float]] = []
         self.start_scale = 1.0
 
@@ -167,6 +169,8 @@ class RideDetector:
                     self._pending = None
                     self._open(last.t_start, last.p_before, confirmed=True)
                     self._continued = True
+                    if t0 - last.t_stop >= self._p.stop_report_min_s:
+                        self._t_resume = t0  # the car stood long enough for its doors
                 else:
                     self._open(t0, self._before_level(t0), confirmed=False)
                     # Shape tests look back to where the level last sat at p_before, so a
@@ -207,6 +211,7 @@ class RideDetector:
         self._confirmed = confirmed
         self._gap_s = 0.0
         self._continued = False
+        self._t_resume = math.nan
         self._t_start = t0
         self._p_before = p_before
         self._ep_t.clear()
@@ -324,7 +329,12 @@ class RideDetector:
         # slope; a flat window also has residuals at the noise level.
         ss = sum((b - mp - slope * (a - mt)) ** 2 for a, b in zip(wt, wp, strict=True))
         rms = math.sqrt(ss / max(n - 2, 1))
-        if rms > max(2.5 * level.sigma_pa, 0.25 * self._p.start_threshold_pa):
+        bound = max(2.5 * level.sigma_pa, 0.25 * self._p.start_threshold_pa)
+        if rms > bound:
+            return None
+        # A door step arriving on the last sample cancels a slow ride's slope while its one
+        # residual keeps the rms low: the newest level must sit on the fitted line too.
+        if abs(wp[-1] - mp - slope * (wt[-1] - mt)) > 1.5 * bound:
             return None
         p_after = sorted(wp)[n // 2]
         sigma_after = level.sigma_pa * 1.2533 / math.sqrt(n)
@@ -340,6 +350,7 @@ class RideDetector:
             confirmed=self._confirmed,
             gap_s=self._gap_s,
             continued=self._continued,
+            t_resume=self._t_resume,
             transition_s=shape[0],
             jump_fraction=shape[1],
             plateau_s=shape[2],
@@ -431,6 +442,7 @@ class RideDetector:
             refined=True,
             final=final,
             continued=step.continued,
+            t_resume=step.t_resume,
             transition_s=step.transition_s,
             jump_fraction=step.jump_fraction,
             plateau_s=step.plateau_s,
