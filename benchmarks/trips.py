@@ -15,8 +15,9 @@ car again after 4-10 s, parking of 10-90 s), the floor estimator's rides go into
 Each true car stop is matched to the ride the estimator ended nearest after it. Printed per seed
 and evidence: the share of true exits the tracker called exits; of the stops where the robot
 stayed in, the share reported as a stop and kept in the trip (told apart), merged by the
-estimator into one ride with the next (``merge_window_s``: the trip is right, the stop is not
-reported), or taken for an exit.
+estimator into one ride with the next (the car moved on within ``merge_window_s`` after a
+pause shorter than ``stop_report_min_s``: the trip is right, the stop is not reported), or
+taken for an exit.
 """
 
 from __future__ import annotations
