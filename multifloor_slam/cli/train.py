@@ -46,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=3,
         help='copies of each hall-call panel photo in the mix (default 3)',
     )
+    parser.add_argument(
+        '--synthetic-scenes',
+        type=int,
+        default=0,
+        help="fully drawn scenes (the simulator camera's artwork) in the mix (default 0)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         doors=args.doors,
         mix_scale=args.mix_scale,
         hall_repeat=args.hall_repeat,
+        synthetic_scenes=args.synthetic_scenes,
     )
     print(train(params))
     return 0

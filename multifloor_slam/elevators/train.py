@@ -71,6 +71,7 @@ class TrainParams:
         doors: real ordinary-door photo folder (``ordinary-doors``).
         mix_scale: multiplies every image count of the mix (1 = the shipped recipe).
         hall_repeat: copies of each hall-call panel photo in the mix's train split.
+        synthetic_scenes: fully drawn scenes in the mix's train split (scaled by ``mix_scale``).
     """
 
     out_dir: str
@@ -91,6 +92,7 @@ class TrainParams:
     doors: str = ''
     mix_scale: float = 1.0
     hall_repeat: int = 3
+    synthetic_scenes: int = 0
 
     def __post_init__(self) -> None:
         if not self.out_dir:
@@ -107,6 +109,8 @@ class TrainParams:
             raise ConfigError('give either data or panels/doors, not both')
         if self.mix_scale <= 0:
             raise ConfigError('mix_scale must be > 0')
+        if self.synthetic_scenes < 0:
+            raise ConfigError('synthetic_scenes must be >= 0')
         for name in ('data', 'weights', 'model_yaml'):
             value = getattr(self, name)
             if value and not Path(value).is_file():
@@ -206,7 +210,6 @@ def mix_params(params: TrainParams) -> MixParams:
         'synthetic_on_photo',
         'synthetic_real_wall',
         'synthetic_interior',
-        'synthetic_scene',
         'noise',
     )
     scaled = {k: max(1, round(getattr(base, k) * params.mix_scale)) for k in counts}
@@ -216,6 +219,7 @@ def mix_params(params: TrainParams) -> MixParams:
         seed=params.seed,
         imgsz=params.imgsz,
         hall_repeat=params.hall_repeat,
+        synthetic_scene=round(params.synthetic_scenes * params.mix_scale),
         **scaled,
     )
 

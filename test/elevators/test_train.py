@@ -72,3 +72,16 @@ def test_real_mix_needs_both_folders(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match='together'):
         TrainParams(out_dir=str(tmp_path), panels=str(tmp_path))
+
+
+def test_mix_takes_drawn_scenes_only_when_asked(tmp_path: Path) -> None:
+    """The shipped recipe has no fully drawn scenes; ``--synthetic-scenes`` adds them, scaled."""
+    from multifloor_slam.elevators.train import TrainParams, mix_params
+
+    folders = {'panels': str(tmp_path), 'doors': str(tmp_path)}
+    assert mix_params(TrainParams(out_dir=str(tmp_path), **folders)).synthetic_scene == 0
+    asked = TrainParams(out_dir=str(tmp_path), synthetic_scenes=300, mix_scale=0.5, **folders)
+    mix = mix_params(asked)
+    assert mix.synthetic_scene == 150 and mix.noise == 25
+    with pytest.raises(ConfigError, match='synthetic_scenes'):
+        TrainParams(out_dir=str(tmp_path), synthetic_scenes=-1)
