@@ -52,6 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="fully drawn scenes (the simulator camera's artwork) in the mix (default 0)",
     )
+    parser.add_argument(
+        '--noise-images',
+        type=int,
+        default=50,
+        help='noise images (nothing to detect) in the mix (default 50)',
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         mix_scale=args.mix_scale,
         hall_repeat=args.hall_repeat,
         synthetic_scenes=args.synthetic_scenes,
+        noise_images=args.noise_images,
     )
     print(train(params))
     return 0

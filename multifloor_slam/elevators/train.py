@@ -72,6 +72,7 @@ class TrainParams:
         mix_scale: multiplies every image count of the mix (1 = the shipped recipe).
         hall_repeat: copies of each hall-call panel photo in the mix's train split.
         synthetic_scenes: fully drawn scenes in the mix's train split (scaled by ``mix_scale``).
+        noise_images: noise images in the mix's train split (scaled by ``mix_scale``).
     """
 
     out_dir: str
@@ -93,6 +94,7 @@ class TrainParams:
     mix_scale: float = 1.0
     hall_repeat: int = 3
     synthetic_scenes: int = 0
+    noise_images: int = 50
 
     def __post_init__(self) -> None:
         if not self.out_dir:
@@ -109,8 +111,8 @@ class TrainParams:
             raise ConfigError('give either data or panels/doors, not both')
         if self.mix_scale <= 0:
             raise ConfigError('mix_scale must be > 0')
-        if self.synthetic_scenes < 0:
-            raise ConfigError('synthetic_scenes must be >= 0')
+        if self.synthetic_scenes < 0 or self.noise_images < 0:
+            raise ConfigError('synthetic_scenes and noise_images must be >= 0')
         for name in ('data', 'weights', 'model_yaml'):
             value = getattr(self, name)
             if value and not Path(value).is_file():
@@ -210,7 +212,6 @@ def mix_params(params: TrainParams) -> MixParams:
         'synthetic_on_photo',
         'synthetic_real_wall',
         'synthetic_interior',
-        'noise',
     )
     scaled = {k: max(1, round(getattr(base, k) * params.mix_scale)) for k in counts}
     return MixParams(
@@ -220,6 +221,7 @@ def mix_params(params: TrainParams) -> MixParams:
         imgsz=params.imgsz,
         hall_repeat=params.hall_repeat,
         synthetic_scene=round(params.synthetic_scenes * params.mix_scale),
+        noise=round(params.noise_images * params.mix_scale),
         **scaled,
     )
 

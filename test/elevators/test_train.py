@@ -74,7 +74,7 @@ def test_real_mix_needs_both_folders(tmp_path: Path) -> None:
         TrainParams(out_dir=str(tmp_path), panels=str(tmp_path))
 
 
-def test_mix_takes_drawn_scenes_only_when_asked(tmp_path: Path) -> None:
+def test_mix_takes_drawn_scenes_only_when_asked_and_noise_as_asked(tmp_path: Path) -> None:
     """The shipped recipe has no fully drawn scenes; ``--synthetic-scenes`` adds them, scaled."""
     from multifloor_slam.elevators.train import TrainParams, mix_params
 
@@ -83,5 +83,7 @@ def test_mix_takes_drawn_scenes_only_when_asked(tmp_path: Path) -> None:
     asked = TrainParams(out_dir=str(tmp_path), synthetic_scenes=300, mix_scale=0.5, **folders)
     mix = mix_params(asked)
     assert mix.synthetic_scene == 150 and mix.noise == 25
+    more_noise = TrainParams(out_dir=str(tmp_path), noise_images=200, **folders)
+    assert mix_params(more_noise).noise == 200
     with pytest.raises(ConfigError, match='synthetic_scenes'):
         TrainParams(out_dir=str(tmp_path), synthetic_scenes=-1)
