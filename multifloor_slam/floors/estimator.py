@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from functools import partial
 
 from multifloor_slam.errors import ConfigError
 from multifloor_slam.floors.barometric import scale_height_m
@@ -25,6 +26,7 @@ from multifloor_slam.floors.params import PARAM_DESCRIPTIONS, FloorEstimatorPara
 from multifloor_slam.floors.pressure_filter import PressureFilter
 from multifloor_slam.floors.ride_detector import RideDetector, Step
 from multifloor_slam.floors.ride_graph import RideGraph
+from multifloor_slam.floors.short_stop import ShortStops
 from multifloor_slam.floors.step_shape import stepwise, unsteady_new
 
 _COUNTED = ['rides', 'new_floors', 'small_steps', 'ambiguous_steps', 'gap_rides']
@@ -69,6 +71,7 @@ class FloorEstimator:
         #: Floors the robot may be on after a long sensor gap (empty: the floor is known).
         self._unknown: list[int] = []
         self._graph = RideGraph()  # confident rides: the table is re-fitted to all of them
+        self._short = ShortStops(params)
         self._t_unknown = -math.inf
         #: An early floor shown before the stop test ended the ride: (t_start, origin, shown,
         #: shown is a new floor).
@@ -335,6 +338,7 @@ class FloorEstimator:
             self._unknown = []
             if candidates and candidates[0] != cur:
                 return self._gap_ride(step, cur, candidates[0])
+        step = self._short.start(self._last_decision, step, cur, scale_height_m(self._temperature))
         kind, to, conf, dz = self._classify(cur, step, saw_car, no_elev)
         if kind == 'small':
             self._counts['small_steps'] += 1
@@ -410,6 +414,7 @@ class FloorEstimator:
         is corrected (an event with source 'refined').
         """
         d = self._decisions.get(refined.t_decided)
+        refined = self._short.recheck(refined, scale_height_m(self._temperature))
         if d is None:
             return None
         if refined.final:
@@ -442,6 +447,13 @@ class FloorEstimator:
         shape = d.to_floor == d.from_floor and not d.deferred
         d.deferred = False
         kind, to, conf, dz = self._classify(origin, refined, saw_car, no_elev, shape)
+        again = partial(
+            self._classify, origin, saw_car=saw_car, no_elev=no_elev, check_shape=shape
+        )
+        alt = self._short.arrival(table, origin, refined, (kind, to, dz), again)
+        if alt is not None:  # a door step in a short stop: the level that fits the table
+            refined, d.next_shift_m = alt
+            kind, to, conf, dz = self._classify(origin, refined, saw_car, no_elev, shape)
         if kind == 'small':
             if d.to_floor == d.from_floor:
                 return None

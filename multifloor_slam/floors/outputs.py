@@ -62,6 +62,7 @@ class Decision:
     learn: bool
     deferred: bool = False  # a stepwise step held back for stepwise_hold_s
     t_event: float = math.nan  # its event's start when not the step's (a leg after a stop)
+    next_shift_m: float = 0.0  # a short stop's arrival level was moved: add this to the next ride
 
 
 __all__ = ['Decision', 'FloorState', 'RideEvent']

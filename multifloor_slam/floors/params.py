@@ -44,6 +44,8 @@ PARAM_DESCRIPTIONS: dict[str, str] = {
     'unsteady_max_step_m': 'that hold is only for new floors from steps under this height (m)',
     'path_max_interval_s': 'and only for sensors sampling at least this often (s between samples)',
     'hold_recent_s': 'a held step is given up when the level of the last this many s is back',
+    'short_stop_s': 'a stop this short (s) is measured on both levels of a door step in it',
+    'short_stop_miss_m': 'the other level is taken when the ride missed its floor by this (m)',
     'stepwise_hold_s': 'such a stepwise step is published only if it still stands this long (s)',
     'abrupt_max_step_m': 'steps up to this height (m) may be rejected as abrupt door/HVAC steps',
     'min_step_m': 'smallest height change (m) accepted as a floor change',
@@ -113,6 +115,8 @@ class FloorEstimatorParams:
     unsteady_max_step_m: float = 2.6
     path_max_interval_s: float = 0.12
     hold_recent_s: float = 5.0
+    short_stop_s: float = 20.0
+    short_stop_miss_m: float = 0.3
     abrupt_max_step_m: float = 3.2
     jumpy_min_step_m: float = 2.6
     min_step_m: float = 2.0

@@ -25,6 +25,8 @@ from multifloor_slam.floors.step_features import shape_features
 
 #: Longest time (s) searched back from the detection for the start of the motion.
 _MAX_BACKTRACK_S = 60.0
+#: Smallest abrupt jump (Pa) inside a short stop window taken for a door step.
+_JUMP_MIN_PA = 5.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Step:
     provisional: bool = False  # an early look at a slow sensor's stop; the ride is still open
     p_recent: float = math.nan  # re-checks: the level over the window's last hold_recent_s
     t_resume: float = math.nan  # continued after a real stop: where the car moved on again
+    p_alts: tuple[float, ...] = ()  # short stop: the levels before and after a jump inside it
 
 
 def _median(values: list[float]) -> float:
@@ -84,6 +87,7 @@ class RideDetector:
         self._t_resume = math.nan
         self._post: list[tuple[float, float]] = []
         self.start_scale = 1.0
+        self._noise = params.noise_init_pa
 
     @property
     def active(self) -> bool:
@@ -132,6 +136,7 @@ class RideDetector:
     def push(self, level: Level) -> tuple[Step | None, Step | None]:
         """Feed one filtered level; returns (step decided now, refined step of a past ride)."""
         t, y = level.t, level.pressure_pa
+        self._noise = level.noise_pa
         refined = None
         hist = self._hist
         hist.append((t, y))
@@ -258,6 +263,29 @@ class RideDetector:
                 slope = min(max(slope, -bound), bound)
         t_from = window[-1][0] - recent_s
         return _median([y + slope * (t_ref - t) for t, y in window if t >= t_from])
+
+    def _split_levels(self, window: list[tuple[float, float]], t_ref: float) -> tuple[float, ...]:
+        """Levels before and after the largest abrupt jump in a short stop window, if any.
+
+        A door step that opens or closes during a short stop leaves two levels, and the window
+        alone cannot tell which is the floor's; the caller asks the floor table.
+        """
+        n = len(window)
+        dt = (window[-1][0] - window[0][0]) / max(n - 1, 1)
+        m = max(2, round(1.0 / max(dt, 1e-3)))
+        if n < 2 * m:
+            return ()
+        ys = [y for _, y in window]
+        noise = self._noise
+        bound = max(_JUMP_MIN_PA, 5.0 * noise / math.sqrt(m))
+        best, cut = bound, 0
+        for i in range(m, n - m + 1):
+            d = abs(_median(ys[i : i + m]) - _median(ys[i - m : i]))
+            if d > best:
+                best, cut = d, i
+        if not cut:
+            return ()
+        return self._level_at(window[:cut], t_ref), self._level_at(window[cut:], t_ref)
 
     def _stop_rate(self, t: float, y: float) -> float:
         """Rate (Pa/s) below which the car counts as stopped, scaled by how fast it moved.
@@ -429,7 +457,11 @@ class RideDetector:
         if step is None or not window:
             return None
         p_after = self._level_at(window, step.t_stop)
+        alts: tuple[float, ...] = ()
+        if final and t_end < math.inf and window[-1][0] - step.t_stop <= self._p.short_stop_s:
+            alts = self._split_levels(window, step.t_stop)
         return Step(
+            p_alts=alts,
             p_recent=self._level_at(window, step.t_stop, self._p.hold_recent_s),
             t_start=step.t_start,
             t_stop=step.t_stop,
