@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -53,3 +55,27 @@ def pascal_per_metre(
 def scale_height_m(temperature_c: float) -> float:
     """R T / g: metres per unit of ln(p1 / p2) (about 8.4 km at 20 C), for one sample."""
     return R_DRY_AIR * (temperature_c + 273.15) / G0
+
+
+class TemperatureMean:
+    """Running mean of the sensor's temperature (air in the shaft), for the scale height.
+
+    Early samples weigh fully, later ones 1 % each, so a warm-up transient fades.
+    """
+
+    def __init__(self, default_c: float = DEFAULT_TEMPERATURE_C) -> None:
+        self.value_c = float(default_c)
+        self._n = 0
+
+    def update(self, temperature_c: float) -> bool:
+        """Take one reading; False (and unchanged) for a reading no sensor can give."""
+        if not (math.isfinite(temperature_c) and -60.0 <= temperature_c <= 85.0):
+            return False
+        self._n += 1
+        self.value_c += max(0.01, 1.0 / self._n) * (temperature_c - self.value_c)
+        return True
+
+    @property
+    def scale_height_m(self) -> float:
+        """Metres per unit of ln(p1 / p2) at the mean temperature."""
+        return scale_height_m(self.value_c)

@@ -16,7 +16,7 @@ from dataclasses import replace
 from functools import partial
 
 from multifloor_slam.errors import ConfigError
-from multifloor_slam.floors.barometric import scale_height_m
+from multifloor_slam.floors.barometric import TemperatureMean, scale_height_m
 from multifloor_slam.floors.camera import ELEVATOR_STATES, ElevatorEvidence
 from multifloor_slam.floors.classify import classify_step
 from multifloor_slam.floors.floor_table import FloorTable, compose_renumberings
@@ -24,6 +24,7 @@ from multifloor_slam.floors.gaps import gap_candidates, resolve_unknown
 from multifloor_slam.floors.outputs import Decision, FloorState, RideEvent
 from multifloor_slam.floors.params import PARAM_DESCRIPTIONS, FloorEstimatorParams
 from multifloor_slam.floors.pressure_filter import PressureFilter
+from multifloor_slam.floors.resumed import resumed_event
 from multifloor_slam.floors.ride_detector import RideDetector, Step
 from multifloor_slam.floors.ride_graph import RideGraph
 from multifloor_slam.floors.short_stop import ShortStops
@@ -61,8 +62,7 @@ class FloorEstimator:
         self._confidence = 1.0
         self._filter = PressureFilter(params)
         self._detector = RideDetector(params)
-        self._temperature = params.default_temperature_c
-        self._n_temperature = 0
+        self._temperature = TemperatureMean(params.default_temperature_c)
         self._level: float | None = None
         self._t = -math.inf
         self._decisions: dict[float, Decision] = {}
@@ -116,8 +116,8 @@ class FloorEstimator:
         self, t: float, pressure_pa: float, temperature_c: float | None = None
     ) -> FloorState:
         """Feed one sample (stamp in s, pressure in Pa, optional temperature in C)."""
-        if temperature_c is not None:
-            self._update_temperature(temperature_c)
+        if temperature_c is not None and not self._temperature.update(temperature_c):
+            self._filter.stats['bad_temperature'] += 1
         self._t = t
         level, gap = self._filter.push(t, pressure_pa)
         if gap > 0.0:
@@ -135,14 +135,6 @@ class FloorEstimator:
         return self._state(t, event)
 
     # ---------------------------------------------------------------- internals
-    def _update_temperature(self, temperature_c: float) -> None:
-        if not (math.isfinite(temperature_c) and -60.0 <= temperature_c <= 85.0):
-            self._filter.stats['bad_temperature'] += 1
-            return
-        self._n_temperature += 1
-        alpha = max(0.01, 1.0 / self._n_temperature)
-        self._temperature += alpha * (temperature_c - self._temperature)
-
     def _state(self, t: float, event: RideEvent | None) -> FloorState:
         floor = self._floor
         if self._early is not None and self._early[1] in self._table:
@@ -150,7 +142,7 @@ class FloorEstimator:
         z = self._table.elevation(floor)
         anchor = self._detector.anchor
         if self._level is not None and anchor is not None:
-            z += scale_height_m(self._temperature) * math.log(anchor / self._level)
+            z += self._temperature.scale_height_m * math.log(anchor / self._level)
         unknown = bool(self._unknown)
         if unknown and t > self._t_unknown:
             self.unknown_s += t - self._t_unknown
@@ -172,7 +164,7 @@ class FloorEstimator:
         """Snap ``step`` from floor ``cur``: (kind, floor, confidence, dz); see classify_step."""
         reverts = (lambda dz: self._reverts_last_ride(cur, dz, step)) if check_shape else None
         return classify_step(
-            self._table, self._p, self._temperature, cur, step, saw_car, no_elev, reverts
+            self._table, self._p, self._temperature.value_c, cur, step, saw_car, no_elev, reverts
         )
 
     def _reverts_last_ride(self, cur: int, dz: float, step: Step) -> bool:
@@ -325,7 +317,7 @@ class FloorEstimator:
             cur = self._floor = resolved
         elif step.gap_s >= self._p.unknown_gap_s:
             candidates, unseen = gap_candidates(
-                self._table, self._p, scale_height_m(self._temperature), cur, step
+                self._table, self._p, self._temperature.scale_height_m, cur, step
             )
             if len(candidates) + unseen > 1:
                 # A ride may hide in the drift the gap allows: unknown until the next ride
@@ -338,7 +330,7 @@ class FloorEstimator:
             self._unknown = []
             if candidates and candidates[0] != cur:
                 return self._gap_ride(step, cur, candidates[0])
-        step = self._short.start(self._last_decision, step, cur, scale_height_m(self._temperature))
+        step = self._short.start(self._last_decision, step, cur, self._temperature.scale_height_m)
         kind, to, conf, dz = self._classify(cur, step, saw_car, no_elev)
         if kind == 'small':
             self._counts['small_steps'] += 1
@@ -363,34 +355,13 @@ class FloorEstimator:
             self._counts['gap_rides'] += 1
         event = self._apply(step, cur, kind, to, conf, dz, 'gap' if step.gap_s > 0.0 else 'ride')
         if stood is not None and event is not None:
-            return self._resumed(step, stood, event)
+            decision = self._decisions.get(step.t_decided)
+            return resumed_event(self._table, decision, step, stood, event)
         return event
-
-    def _resumed(self, step: Step, stood: Decision, event: RideEvent) -> RideEvent | None:
-        """The leg after a stop where the car stood ``stop_report_min_s`` or more.
-
-        Its floor is decided from the ride's origin (both windows long and steady), but the
-        car stopped there for its doors: the event starts where the car moved on, from the
-        stop's floor, so it supersedes nothing and the stop stays reported.
-        """
-        frm, table = stood.to_floor, self._table
-        if frm not in table or frm == event.to_floor:
-            return None
-        decision = self._decisions.get(step.t_decided)
-        if decision is not None:
-            decision.t_event = step.t_resume  # its re-checks supersede this event
-        return replace(
-            event,
-            t_start=step.t_resume,
-            from_floor=frm,
-            from_label=table.label(frm),
-            dz_m=table.elevation(event.to_floor) - table.elevation(frm),
-            dp_pa=stood.step.p_after - step.p_after,
-        )
 
     def _gap_ride(self, step: Step, cur: int, to: int) -> RideEvent | None:
         """A gap whose level fits one other known floor only: re-identified there."""
-        height = scale_height_m(self._temperature)
+        height = self._temperature.scale_height_m
         dz = height * math.log(step.p_before / step.p_after)
         self._counts['rides'] += 1
         self._counts['gap_rides'] += 1
@@ -414,7 +385,7 @@ class FloorEstimator:
         is corrected (an event with source 'refined').
         """
         d = self._decisions.get(refined.t_decided)
-        refined = self._short.recheck(refined, scale_height_m(self._temperature))
+        refined = self._short.recheck(refined, self._temperature.scale_height_m)
         if d is None:
             return None
         if refined.final:
@@ -452,8 +423,7 @@ class FloorEstimator:
         )
         alt = self._short.arrival(table, origin, refined, (kind, to, dz), again)
         if alt is not None:  # a door step in a short stop: the level that fits the table
-            refined, d.next_shift_m = alt
-            kind, to, conf, dz = self._classify(origin, refined, saw_car, no_elev, shape)
+            refined, d.next_shift_m, (kind, to, conf, dz) = alt
         if kind == 'small':
             if d.to_floor == d.from_floor:
                 return None
@@ -473,7 +443,7 @@ class FloorEstimator:
             mapping[removed] = to  # the same floor under its new number
         self._renumber(mapping, d=d)
         if refined.final and (kind == 'new' or (kind == 'snap' and conf >= p_min)):
-            sigma = scale_height_m(self._temperature) * refined.sigma_pa / refined.p_after
+            sigma = self._temperature.scale_height_m * refined.sigma_pa / refined.p_after
             self._graph.add(room.get(origin, origin), to, dz, sigma)
             self._graph.fit(table, self._p.min_step_m)
         previous = d.to_floor if removed is None else removed

@@ -63,8 +63,8 @@ class ShortStops:
         refined: Step,
         snap: tuple[str, int, float],
         classify: Classify,
-    ) -> tuple[Step, float] | None:
-        """The short stop's other level and the height it adds to the next ride, if it fits.
+    ) -> tuple[Step, float, tuple[str, int, float, float]] | None:
+        """The short stop's other level, the height it adds to the next ride and its snap.
 
         ``snap`` is (kind, floor, dz) of the final re-check; ``classify`` snaps from
         ``origin``. The other level is taken only when that re-check missed its known floor
@@ -80,10 +80,12 @@ class ShortStops:
         best = None
         for level in refined.p_alts:
             alt = replace(refined, p_after=level, p_alts=())
-            kind, to, _, dz = classify(alt)
+            alt_snap = classify(alt)
+            kind, to, _, dz = alt_snap
             miss_alt = _miss(table, origin, kind, to, dz)
             if miss_alt <= miss - 0.5 * p.short_stop_miss_m:
-                best, miss = (alt, snap[2] - dz), miss_alt  # the next ride grows as this shrinks
+                # The next ride grows as this one shrinks.
+                best, miss = (alt, snap[2] - dz, alt_snap), miss_alt
         return best
 
 
