@@ -204,7 +204,8 @@ def noise_image(rng: np.random.Generator, w: int, h: int) -> NDArray[np.uint8]:
     elif kind == 2:
         img = rng.uniform(0, 255, (h, w, 1)) * rng.uniform(0.3, 1.0, 3)
     else:
-        small = rng.uniform(0, 255, (int(rng.integers(2, 24)), int(rng.integers(2, 24)), 3))
+        cells = rng.integers(2, 64, 2)  # blotches of 5 to 160 px at 320 px
+        small = rng.uniform(0, 255, (int(cells[0]), int(cells[1]), 3))
         img = np.asarray(cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC), np.float64)
         img = img + rng.normal(0, rng.uniform(0, 30), (h, w, 3))
     return np.clip(img, 0, 255).astype(np.uint8)
