@@ -58,6 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=50,
         help='noise images (nothing to detect) in the mix (default 50)',
     )
+    parser.add_argument(
+        '--close-ups',
+        type=float,
+        default=0.0,
+        help='share of drawn landings framed on one door from close by (default 0)',
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         hall_repeat=args.hall_repeat,
         synthetic_scenes=args.synthetic_scenes,
         noise_images=args.noise_images,
+        close_ups=args.close_ups,
     )
     print(train(params))
     return 0

@@ -74,6 +74,8 @@ class MixParams:
             generated images.
         val_fraction: validation images per source, as a share of its train count.
         imgsz: width of generated images.
+        close_ups: share of the drawn landings (``synthetic_real_wall``, ``synthetic_scene``)
+            framed on one door from close by (``SceneParams.p_close``).
     """
 
     panels_dir: str
@@ -89,6 +91,7 @@ class MixParams:
     noise: int = 50
     val_fraction: float = 0.12
     imgsz: int = 320
+    close_ups: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ('panels_dir', 'doors_dir'):
@@ -107,6 +110,8 @@ class MixParams:
             raise ConfigError('image counts must be >= 0')
         if self.hall_repeat < 1:
             raise ConfigError(f'hall_repeat must be >= 1, got {self.hall_repeat}')
+        if not 0.0 <= self.close_ups <= 1.0:
+            raise ConfigError(f'close_ups must lie in [0, 1], got {self.close_ups}')
         if not 0.0 < self.val_fraction < 1.0:
             raise ConfigError(f'val_fraction must lie in (0, 1), got {self.val_fraction}')
 
@@ -278,9 +283,9 @@ def build_mixed_dataset(params: MixParams, out_dir: str | Path) -> Path:
         backgrounds[split] = files
 
     # Synthetic on real photos; val scenes use the doors valid photos and their own seeds.
-    scene = SceneParams(width=p.imgsz)
+    scene = SceneParams(width=p.imgsz, p_close=p.close_ups)
     interior = SceneParams(width=p.imgsz, p_inside=1.0)
-    landing = SceneParams(width=p.imgsz, p_inside=0.0, p_negative=0.1)
+    landing = SceneParams(width=p.imgsz, p_inside=0.0, p_negative=0.1, p_close=p.close_ups)
     for split in ('train', 'val'):
         frac = 1.0 if split == 'train' else p.val_fraction
         seed = p.seed * 2 + (0 if split == 'train' else 1)

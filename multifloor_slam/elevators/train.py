@@ -73,6 +73,7 @@ class TrainParams:
         hall_repeat: copies of each hall-call panel photo in the mix's train split.
         synthetic_scenes: fully drawn scenes in the mix's train split (scaled by ``mix_scale``).
         noise_images: noise images in the mix's train split (scaled by ``mix_scale``).
+        close_ups: share of the mix's drawn landings framed on one door from close by.
     """
 
     out_dir: str
@@ -95,6 +96,7 @@ class TrainParams:
     hall_repeat: int = 3
     synthetic_scenes: int = 0
     noise_images: int = 50
+    close_ups: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.out_dir:
@@ -222,6 +224,7 @@ def mix_params(params: TrainParams) -> MixParams:
         hall_repeat=params.hall_repeat,
         synthetic_scene=round(params.synthetic_scenes * params.mix_scale),
         noise=round(params.noise_images * params.mix_scale),
+        close_ups=params.close_ups,
         **scaled,
     )
 

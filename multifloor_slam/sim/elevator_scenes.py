@@ -55,6 +55,9 @@ class SceneParams:
         p_inside: share of scenes seen from inside a car.
         p_negative: share of landing scenes with distractors only (no elevator).
         jpeg_quality: (min, max) JPEG quality of the written images.
+        p_close: share of landing scenes framed on one elevator door from close by, the door
+            0.55-1.05 frame widths wide: what a robot waiting in front of it sees (a door seen
+            only from afar is not found when it fills the frame).
     """
 
     width: int = 320
@@ -62,11 +65,12 @@ class SceneParams:
     p_inside: float = 0.22
     p_negative: float = 0.18
     jpeg_quality: tuple[int, int] = (35, 95)
+    p_close: float = 0.0
 
     def __post_init__(self) -> None:
         if self.width < 64 or (self.height and self.height < 64):
             raise ConfigError(f'scene size {self.width}x{self.height} too small (min 64)')
-        for name in ('p_inside', 'p_negative'):
+        for name in ('p_inside', 'p_negative', 'p_close'):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f'{name} must lie in [0, 1]')
         lo, hi = self.jpeg_quality
@@ -740,9 +744,18 @@ def draw_car_inside(
 
 
 def _camera(
-    rng: np.random.Generator, w: int, h: int, out_w: int, out_h: int, inside: bool
+    rng: np.random.Generator,
+    w: int,
+    h: int,
+    out_w: int,
+    out_h: int,
+    inside: bool,
+    focus: NDArray | None = None,
 ) -> NDArray:
-    """A homography from the frontal canvas to the output: camera yaw/pitch/roll, zoom, shift."""
+    """A homography from the frontal canvas to the output: camera yaw/pitch/roll, zoom, shift.
+
+    With ``focus`` (a canvas box ``x1, y1, x2, y2``) the view is framed on it from close by.
+    """
     f = w * rng.uniform(0.75, 1.4)
     k = np.array([[f, 0, w / 2], [0, f, h / 2], [0, 0, 1]])
     lim = 12 if inside else 32
@@ -769,6 +782,13 @@ def _camera(
     vis_w, vis_h = out_w / scale, out_h / scale
     ox = x1 + rng.uniform(0, max(cw - vis_w, 0))
     oy = y1 + rng.uniform(0, max(ch - vis_h, 0))
+    if focus is not None:
+        (bx1, by1), (bx2, by2) = _warp_boxes(focus[None], hom).reshape(2, 2)
+        bw = max(bx2 - bx1, 1.0)
+        scale = out_w * rng.uniform(0.55, 1.05) / bw
+        cx = (bx1 + bx2) / 2 + bw * rng.uniform(-0.1, 0.1)
+        cy = by1 + (by2 - by1) * rng.uniform(0.3, 0.6)
+        ox, oy = cx - out_w / (2 * scale), cy - out_h / (2 * scale)
     crop = np.array([[scale, 0, -ox * scale], [0, scale, -oy * scale], [0, 0, 1]])
     return crop @ hom
 
@@ -874,7 +894,9 @@ def _finish(
     is_panel = (classes == HALL_PANEL) | (classes == CAR_PANEL)
     min_vis = np.where(classes == INTERIOR, 0.0, np.where(is_panel, 0.6, 0.3))
     size_ok = np.minimum(clipped[:, 2] - clipped[:, 0], clipped[:, 3] - clipped[:, 1]) >= 4
-    keep &= (visible >= min_vis) & size_ok
+    # A door seen from close by shows only part of itself, yet fills the view.
+    fills = np.isin(classes, (DOOR_CLOSED, DOOR_OPEN)) & (carea >= 0.3 * out_w * out_h)
+    keep &= ((visible >= min_vis) | fills) & size_ok
     image = np.clip(img, 0, 255).astype(np.uint8)
     return Scene(image=image, boxes=clipped[keep], classes=classes[keep])
 
@@ -912,7 +934,11 @@ def render_scene(
     else:
         negative = rng.random() < p.p_negative
         canvas, labels = _landing(rng, h, w, negative, background, hall_crops)
-    hom = _camera(rng, w, h, out_w, out_h, inside)
+    doors = [b for c, b in labels if c in (DOOR_CLOSED, DOOR_OPEN)]
+    focus = None
+    if p.p_close > 0.0 and not inside and doors and rng.random() < p.p_close:
+        focus = np.asarray(doors[int(rng.integers(len(doors)))], np.float64)
+    hom = _camera(rng, w, h, out_w, out_h, inside, focus)
     img = np.asarray(
         cv2.warpPerspective(
             canvas, hom, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE

@@ -85,5 +85,9 @@ def test_mix_takes_drawn_scenes_only_when_asked_and_noise_as_asked(tmp_path: Pat
     assert mix.synthetic_scene == 150 and mix.noise == 25
     more_noise = TrainParams(out_dir=str(tmp_path), noise_images=200, **folders)
     assert mix_params(more_noise).noise == 200
+    close = TrainParams(out_dir=str(tmp_path), close_ups=0.3, **folders)
+    assert mix_params(close).close_ups == 0.3
+    with pytest.raises(ConfigError, match='close_ups'):
+        mix_params(TrainParams(out_dir=str(tmp_path), close_ups=1.5, **folders))
     with pytest.raises(ConfigError, match='synthetic_scenes'):
         TrainParams(out_dir=str(tmp_path), synthetic_scenes=-1)

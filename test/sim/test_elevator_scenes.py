@@ -147,3 +147,29 @@ def test_interiors_carry_car_panels_from_real_crops() -> None:
     assert (classes == HALL_PANEL).sum() == 0
     wall = render_scene(3, 0, SceneParams(width=160, p_inside=0.0), background=_photo(5))
     assert wall.image.shape[1] == 160
+
+
+def test_close_ups_frame_one_door_that_fills_the_view() -> None:
+    far = SceneParams(p_inside=0.0, p_negative=0.0)
+    close = SceneParams(p_inside=0.0, p_negative=0.0, p_close=1.0)
+    doors = {'elevator_door_closed', 'elevator_door_open'}
+
+    def widest_door(params: SceneParams, i: int) -> float:
+        scene = render_scene(7, i, params)
+        w = scene.image.shape[1]
+        widths = [
+            (b[2] - b[0]) / w
+            for c, b in zip(scene.classes, scene.boxes, strict=True)
+            if CLASSES[c] in doors
+        ]
+        return max(widths, default=0.0)
+
+    far_w = [widest_door(far, i) for i in range(20)]
+    close_w = [widest_door(close, i) for i in range(20)]
+    # Every close-up keeps its door label though the door fills most of the frame (a landing
+    # whose distractors left no room for an elevator has no door to frame).
+    framed = [x for x in close_w if x > 0.0]
+    assert len(framed) >= 16 and min(framed) >= 0.5
+    assert np.median(close_w) > 1.5 * np.median(far_w)
+    # p_close = 0 draws nothing extra: the scenes stay what they were.
+    assert np.array_equal(render_scene(7, 3).image, render_scene(7, 3, SceneParams()).image)
