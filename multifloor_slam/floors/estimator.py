@@ -241,20 +241,21 @@ class FloorEstimator:
         if early is None or early[0] != step.t_start or early[1] not in self._table:
             return self._decide_step(step)
         # The early floor was shown: decide from the origin, tell only what differs from it.
+        shown = early[2]
+        z_shown, label_shown = self._table.elevation(shown), self._table.label(shown)
         if early[3]:  # a new top or bottom floor: the full decision finds it again
-            self._table.remove(early[2])
+            self._table.remove(shown)
             self._counts['new_floors'] -= 1
         self._floor = self._table.current_floor = early[1]
         event = self._decide_step(step)
-        shown = early[2]
-        if self._floor == shown:
+        if self._floor == shown and shown in self._table:
             return None
-        if shown not in self._table:
-            return event
-        if event is None:
-            dz = self._table.elevation(self._floor) - self._table.elevation(shown)
-            return self._event(step, shown, self._floor, dz, self._confidence, False, 'refined')
-        return event  # from the origin, with the ride's start: it supersedes the early one
+        if event is not None:
+            return event  # from the origin, with the ride's start: it supersedes the early one
+        # Taken back (a new floor may be gone from the table): back to where the robot is.
+        dz = self._table.elevation(self._floor) - z_shown
+        back = self._event(step, shown, self._floor, dz, self._confidence, False, 'refined')
+        return replace(back, from_label=label_shown)
 
     def _show_early(self, step: Step) -> RideEvent | None:
         """Show a slow sensor's floor before the stop test ends the ride, when it is clear.

@@ -57,3 +57,22 @@ def test_a_phone_shows_known_floors_sooner_and_ends_on_the_same_floors(seed: int
 def test_one_early_sample_is_refused() -> None:
     with pytest.raises(ConfigError, match='early_stop_samples'):
         FloorEstimatorParams(early_stop_samples=1)
+
+
+def test_an_early_new_floor_taken_back_is_told() -> None:
+    """Two spikes in a row at 1 Hz pass the median and show a new floor 17 m up for a moment.
+
+    The full stop test takes it back; the events must say so, or a map stays on that floor.
+    """
+    rng = np.random.default_rng(0)
+    t = np.arange(0.0, 400.0, 1.0)
+    p = 101325.0 + rng.normal(0.0, 1.0, t.size)
+    p[200:202] -= 200.0
+    trace, events, _ = estimate_floors(t, p, table=FloorTable.from_seed('0:0,1:3.0,2:6.0'))
+    assert trace.floor[-1] == 0
+    assert events, 'the spikes no longer show an early floor: this test needs a new trigger'
+    shown, back = events[0], events[-1]
+    assert (shown.from_floor, shown.new_floor) == (0, True)
+    assert (back.from_floor, back.to_floor, back.source) == (shown.to_floor, 0, 'refined')
+    assert back.from_label == shown.to_label
+    assert back.dz_m == pytest.approx(-shown.dz_m, abs=1.0)
