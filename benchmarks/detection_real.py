@@ -35,7 +35,8 @@ Rows:
   real panel photos (one thread count for all: ``--threads``).
 
 The detection rows use the detector's own defaults (``conf`` 0.35, ``imgsz`` 320) so they
-describe what the node does.
+describe what the node does; ``--conf`` scores another threshold (``--synthetic 0 --on-photo 0``
+for a quick sweep point).
 """
 
 from __future__ import annotations
@@ -378,6 +379,9 @@ def main() -> int:
     ap.add_argument('--out', type=Path, help='write the report as JSON here')
     ap.add_argument('--imgsz', type=int, default=320)
     ap.add_argument('--backend', default='auto', help='backend of the accuracy rows')
+    ap.add_argument(
+        '--conf', type=float, default=DetectorParams.conf, help='confidence of the detection rows'
+    )
     ap.add_argument('--limit', type=int, default=0, help='at most this many photos per split')
     ap.add_argument('--noise', type=int, default=60, help='random-noise images')
     ap.add_argument('--synthetic', type=int, default=200, help='held-back synthetic scenes')
@@ -393,7 +397,9 @@ def main() -> int:
             'ordinary-doors/); see ../shared/data/README.md'
         )
         return 0
-    params = DetectorParams(model_path=args.model, imgsz=args.imgsz, backend=args.backend)
+    params = DetectorParams(
+        model_path=args.model, imgsz=args.imgsz, backend=args.backend, conf=args.conf
+    )
     det = ElevatorDetector(params)
     t0 = time.perf_counter()
     rep: dict = {

@@ -273,6 +273,9 @@ class FloorEstimator:
         z = table.elevation(cur) + dz
         if stepwise(step, dz, self._p):
             return None
+        fastest = self._p.early_max_speed_mps * (step.transition_s + step.sample_interval_s)
+        if 0.8 * abs(dz) > fastest:
+            return None  # faster than any car: spikes
         if kind == 'new':
             # Only a step larger than doors can fake, beyond the top or bottom floor (no
             # renumbering to undo when the full decision replaces it).

@@ -30,6 +30,7 @@ PARAM_DESCRIPTIONS: dict[str, str] = {
     'stop_noise_sigmas': 'the stop window grows until the rate noise is this many times smaller',
     'early_stop_samples': 'a slow sensor shows a known floor after this many flat levels (0: off)',
     'early_snap_m': 'that early floor must lie this close (m) to a known floor',
+    'early_max_speed_mps': 'an early floor reached faster than this (m/s) is not shown (spikes)',
     'pre_window_s': 'stationary window (s) before a ride whose median is the start level',
     'post_window_s': 'window (s) after a ride that re-checks the floor and refines the table',
     'merge_window_s': 'moving on the same way this soon (s) after a stop continues the ride',
@@ -100,6 +101,7 @@ class FloorEstimatorParams:
     stop_noise_sigmas: float = 3.0
     early_stop_samples: int = 2
     early_snap_m: float = 0.5
+    early_max_speed_mps: float = 10.0
     pre_window_s: float = 60.0
     post_window_s: float = 60.0
     merge_window_s: float = 5.0
@@ -156,6 +158,7 @@ class FloorEstimatorParams:
             'stop_noise_sigmas',
             'pre_window_s',
             'max_ride_s',
+            'early_max_speed_mps',
             'min_step_m',
             'nominal_storey_m',
             'max_pressure_pa',

@@ -59,16 +59,21 @@ def test_one_early_sample_is_refused() -> None:
         FloorEstimatorParams(early_stop_samples=1)
 
 
-def test_an_early_new_floor_taken_back_is_told() -> None:
-    """Two spikes in a row at 1 Hz pass the median and show a new floor 17 m up for a moment.
-
-    The full stop test takes it back; the events must say so, or a map stays on that floor.
-    """
+def _two_spikes_at_1hz() -> tuple[np.ndarray, np.ndarray]:
+    """Two spikes in a row pass the 3-sample median as one 200 Pa jump (17 m up)."""
     rng = np.random.default_rng(0)
     t = np.arange(0.0, 400.0, 1.0)
     p = 101325.0 + rng.normal(0.0, 1.0, t.size)
     p[200:202] -= 200.0
-    trace, events, _ = estimate_floors(t, p, table=FloorTable.from_seed('0:0,1:3.0,2:6.0'))
+    return t, p
+
+
+def test_an_early_new_floor_taken_back_is_told() -> None:
+    """The full stop test takes a shown new floor back; the events must say so."""
+    t, p = _two_spikes_at_1hz()
+    params = FloorEstimatorParams(early_max_speed_mps=1000.0)  # let the spikes through
+    table = FloorTable.from_seed('0:0,1:3.0,2:6.0')
+    trace, events, _ = estimate_floors(t, p, table=table, params=params)
     assert trace.floor[-1] == 0
     assert events, 'the spikes no longer show an early floor: this test needs a new trigger'
     shown, back = events[0], events[-1]
@@ -76,3 +81,11 @@ def test_an_early_new_floor_taken_back_is_told() -> None:
     assert (back.from_floor, back.to_floor, back.source) == (shown.to_floor, 0, 'refined')
     assert back.from_label == shown.to_label
     assert back.dz_m == pytest.approx(-shown.dz_m, abs=1.0)
+
+
+def test_no_early_floor_is_reached_faster_than_a_car() -> None:
+    t, p = _two_spikes_at_1hz()
+    table = FloorTable.from_seed('0:0,1:3.0,2:6.0')
+    trace, events, _ = estimate_floors(t, p, table=table)
+    assert events == []
+    assert not trace.floor.any()
