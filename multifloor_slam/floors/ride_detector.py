@@ -164,7 +164,7 @@ class RideDetector:
                 abrupt = self._p.min_transition_s if dt <= self._p.min_transition_s / 3 else dt
                 if (
                     last is not None
-                    and last.t_stop == self._t_last_stop  # it was a ride, not a door step
+                    and (last.t_stop == self._t_last_stop or self._unpublished_ramp(last))
                     and t0 - last.t_decided <= self._p.merge_window_s
                     and (y - self._anchor) * (last.p_after - last.p_before) > 0.0
                     and t - t0 >= abrupt
@@ -205,6 +205,22 @@ class RideDetector:
         return self._check_stop(t, level), refined
 
     # ---------------------------------------------------------------- internals
+    def _unpublished_ramp(self, last: Step) -> bool:
+        """Was ``last``, not taken for a ride, still a car's steady motion (not a door step)?
+
+        A door step against a slow car's motion can hold the level flat long enough to end
+        the episode half-way; the first half, under a storey, is refused or held back. When
+        the car moves on the same way, it is one ride: continued, not a second one.
+        """
+        slow = max(self._p.min_transition_s, 2.0 * last.sample_interval_s)
+        return (
+            last.t_stop > self._t_last_stop
+            and last.confirmed
+            and last.gap_s <= 0.0
+            and last.transition_s >= slow
+            and last.jump_fraction <= 0.5
+        )
+
     def _p_dt(self, t: float) -> float:
         if len(self._hist) < 2:
             return 0.0
