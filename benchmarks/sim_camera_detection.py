@@ -16,6 +16,10 @@ stretches of ``--none-len`` seconds where the truth is ``none`` throughout (seed
 Printed: a confusion table (truth rows, state columns), per-class recall, and per-frame rates:
 a door box (open or closed, at least the state machine's ``door_area``) on frames whose truth is
 approaching/doors_open, and an interior box (at least ``inside_area``) on in-car frames.
+``doors_open`` truth also covers the robot crossing the threshold and leaving the car with its
+back to the door (no door in view), so the door rate is printed a second time over the frames
+where the robot stands in front of the door plane, facing the door (the truth's own facing test,
+from ``pose_truth.csv``): the approach frames proper.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import numpy as np
 from multifloor_slam.elevators.detector import DetectorParams, ElevatorDetector
 from multifloor_slam.elevators.state import STATES, ElevatorStateMachine
 from multifloor_slam.io.bag_reader import BagReader
+from multifloor_slam.sim.ground_truth import GroundTruth, load_ground_truth
 from multifloor_slam.sim.simulator import SimConfig, simulate
 
 
@@ -67,6 +72,19 @@ def _windows(
     return sorted(out)
 
 
+#: In front of the door plane by at least this (m): the camera is not yet in the doorway.
+_IN_FRONT_M = 0.3
+
+
+def _facing_door(gt: GroundTruth, t: float) -> bool:
+    """Does the robot stand in front of the nearest door, facing it (cosine > 0.7)?"""
+    x, y, yaw = (float(v) for v in gt.pose_at(t))
+    doors = [(e['x'], e['door_y']) for e in gt.elevators]
+    dx, dy = min(doors, key=lambda d: (d[0] - x) ** 2 + (d[1] - y) ** 2)
+    bearing = np.arctan2(dy - y, dx - x)
+    return bool(y < dy - _IN_FRONT_M and np.cos(bearing - yaw) > 0.7)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--bag-dir', type=Path, default=None, help='existing simulation output')
@@ -86,6 +104,7 @@ def main() -> None:
         simulate(SimConfig(floors=3, seed=0, compressed=True), root)
         print(f'simulated into {root} in {time.perf_counter() - tic:.1f} s')
     t_truth, s_truth = _truth(root / 'ground_truth')
+    gt = load_ground_truth(root / 'ground_truth')
     rides = [int(x) for x in args.rides.split(',') if x.strip()]
     windows = _windows(t_truth, s_truth, rides, args.none_windows, args.none_len, args.seed)
 
@@ -98,7 +117,7 @@ def main() -> None:
     p = sm.params
     idx = {s: i for i, s in enumerate(STATES)}
     conf = np.zeros((len(STATES), len(STATES)), np.int64)
-    door_hit = door_n = int_hit = int_n = 0
+    door_hit = door_n = int_hit = int_n = face_hit = face_n = 0
     n_frames, t_det = 0, 0.0
     with BagReader(root / 'bag') as bag:
         for a, b in windows:
@@ -115,12 +134,16 @@ def main() -> None:
                 shape = rec.image.shape
                 big = [d for d in dets if d.confidence >= p.min_confidence]
                 if truth in ('approaching', 'doors_open'):
-                    door_n += 1
-                    door_hit += any(
+                    door = any(
                         d.class_name.startswith('elevator_door')
                         and d.area_fraction(shape) >= p.door_area
                         for d in big
                     )
+                    door_n += 1
+                    door_hit += door
+                    if _facing_door(gt, rec.t):
+                        face_n += 1
+                        face_hit += door
                 if truth == 'inside':
                     int_n += 1
                     int_hit += any(
@@ -147,6 +170,8 @@ def main() -> None:
     inner = f'{int_hit}/{int_n} = {int_hit / max(int_n, 1):.0%}'
     print(f'per frame: door box on approaching/doors_open frames {door}; ', end='')
     print(f'interior box on in-car frames {inner}')
+    facing = f'{face_hit}/{face_n} = {face_hit / max(face_n, 1):.0%}'
+    print(f'door box on those frames with the robot in front of the door, facing it: {facing}')
     false_in = int(conf[0, idx['inside']])
     false_open = int(conf[0, idx['doors_open']])
     print(f'false states while truth is none: inside {false_in}, doors_open {false_open}')
