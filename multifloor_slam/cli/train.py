@@ -24,6 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--workers', type=int, default=0, help='data-loader workers (default 0)')
     parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda:0' (default cpu)")
     parser.add_argument(
+        '--threads',
+        type=int,
+        default=0,
+        help="torch CPU threads (default 0: Ultralytics' choice, cores - 1, at most 8)",
+    )
+    parser.add_argument(
         '--data', default='', help='your YOLO data YAML instead of generated scenes'
     )
     parser.add_argument('--weights', default='', help='start from these weights (fine-tuning)')
@@ -84,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         batch=args.batch,
         workers=args.workers,
         device=args.device,
+        threads=args.threads,
         data=args.data,
         weights=args.weights,
         model_yaml=args.model_yaml,

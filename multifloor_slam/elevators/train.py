@@ -61,6 +61,8 @@ class TrainParams:
         batch: batch size.
         workers: data-loader workers (0 = main process; best on a small CPU).
         device: ``'cpu'``, ``'cuda:0'``, ... .
+        threads: torch CPU threads; 0 = Ultralytics' own choice (cores - 1, at most 8), which
+            leaves a 2-core machine training on one core.
         time_h: wall-clock budget in hours (0 = use ``epochs``); Ultralytics fits the schedule.
         data: a user's YOLO data YAML; empty = generate a synthetic data set.
         weights: start from these weights (fine-tuning); empty = from scratch.
@@ -84,6 +86,7 @@ class TrainParams:
     batch: int = 16
     workers: int = 0
     device: str = 'cpu'
+    threads: int = 0
     time_h: float = 0.0
     data: str = ''
     weights: str = ''
@@ -103,6 +106,8 @@ class TrainParams:
             raise ConfigError('out_dir must be set')
         if self.images < 2 or self.epochs < 1 or self.batch < 1 or self.workers < 0:
             raise ConfigError('images >= 2, epochs >= 1, batch >= 1 and workers >= 0 required')
+        if self.threads < 0:
+            raise ConfigError(f'threads must be >= 0, got {self.threads}')
         if self.imgsz < 64 or self.imgsz % 32:
             raise ConfigError(f'imgsz must be a multiple of 32 and >= 64, got {self.imgsz}')
         if self.time_h < 0:
@@ -119,6 +124,22 @@ class TrainParams:
             value = getattr(self, name)
             if value and not Path(value).is_file():
                 raise ConfigError(f'{name} file not found: {value}')
+
+
+def _set_cpu_threads(threads: int) -> None:
+    """Train with ``threads`` torch CPU threads.
+
+    Ultralytics sets torch's thread count to its ``NUM_THREADS`` (cores - 1) when it selects the
+    CPU, so the value is changed where it reads it; a version without it keeps its own choice.
+    """
+    import torch
+    from ultralytics.utils import torch_utils
+
+    if hasattr(torch_utils, 'NUM_THREADS'):
+        torch_utils.NUM_THREADS = threads
+    else:
+        LOG.warning('this Ultralytics version chooses its own CPU threads; --threads ignored')
+    torch.set_num_threads(threads)
 
 
 def train(params: TrainParams) -> Path:
@@ -151,6 +172,8 @@ def train(params: TrainParams) -> Path:
             params=SceneParams(width=params.imgsz),
         )
     started = time.time()
+    if params.threads:
+        _set_cpu_threads(params.threads)
     try:
         if params.weights:
             model = YOLO(params.model_yaml or str(default_model_yaml()), task='detect')

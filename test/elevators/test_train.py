@@ -17,11 +17,19 @@ from multifloor_slam.errors import ConfigError
 def test_train_command_builds_and_trains_offline_from_the_committed_yaml(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    import torch
+
     from multifloor_slam.elevators.detector import DetectorParams, ElevatorDetector
 
     out = tmp_path / 'train'
     args = ['train', '--out', str(out), '--images', '12', '--epochs', '1', '--imgsz', '96']
-    assert main([*args, '--batch', '4', '--seed', '3']) == 0
+    before = torch.get_num_threads()
+    try:
+        # Ultralytics would train on cores - 1 threads: 3 is nobody's default choice here
+        assert main([*args, '--batch', '4', '--seed', '3', '--threads', '3']) == 0
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
     weights = Path(capsys.readouterr().out.strip().splitlines()[-1])
     assert weights == out / 'elevator_yolo.pt'
     assert weights.is_file()
@@ -37,6 +45,8 @@ def test_train_rejects_bad_arguments(tmp_path: Path) -> None:
         TrainParams(out_dir=str(tmp_path), imgsz=100)
     with pytest.raises(ConfigError, match='not found'):
         TrainParams(out_dir=str(tmp_path), data=str(tmp_path / 'none.yaml'))
+    with pytest.raises(ConfigError, match='threads'):
+        TrainParams(out_dir=str(tmp_path), threads=-1)
 
 
 @pytest.mark.slow
