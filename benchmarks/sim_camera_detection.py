@@ -38,18 +38,6 @@ from multifloor_slam.sim.ground_truth import GroundTruth, load_ground_truth
 from multifloor_slam.sim.simulator import SimConfig, simulate
 
 
-def _truth(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    t, s = [], []
-    with open(folder / 'elevator_truth.csv') as fh:
-        next(fh)
-        for line in fh:
-            parts = line.strip().split(',')
-            if len(parts) >= 2:
-                t.append(float(parts[0]))
-                s.append(parts[1])
-    return np.array(t), np.array(s)
-
-
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """Index runs ``[a, b)`` where ``mask`` holds."""
     edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
@@ -103,8 +91,8 @@ def main() -> None:
         tic = time.perf_counter()
         simulate(SimConfig(floors=3, seed=0, compressed=True), root)
         print(f'simulated into {root} in {time.perf_counter() - tic:.1f} s')
-    t_truth, s_truth = _truth(root / 'ground_truth')
     gt = load_ground_truth(root / 'ground_truth')
+    t_truth, s_truth = gt.t, gt.elevator_state
     rides = [int(x) for x in args.rides.split(',') if x.strip()]
     windows = _windows(t_truth, s_truth, rides, args.none_windows, args.none_len, args.seed)
 

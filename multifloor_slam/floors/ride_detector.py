@@ -27,6 +27,8 @@ from multifloor_slam.floors.step_features import shape_features
 _MAX_BACKTRACK_S = 60.0
 #: Smallest abrupt jump (Pa) inside a short stop window taken for a door step.
 _JUMP_MIN_PA = 5.0
+#: Largest share of a step made in its two largest sample jumps for it to be a car's ramp.
+_RAMP_MAX_JUMP_FRACTION = 0.5
 
 
 @dataclass(frozen=True)
@@ -218,7 +220,7 @@ class RideDetector:
             and last.confirmed
             and last.gap_s <= 0.0
             and last.transition_s >= slow
-            and last.jump_fraction <= 0.5
+            and last.jump_fraction <= _RAMP_MAX_JUMP_FRACTION
         )
 
     def _p_dt(self, t: float) -> float:
