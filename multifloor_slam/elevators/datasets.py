@@ -314,7 +314,9 @@ def build_mixed_dataset(params: MixParams, out_dir: str | Path) -> Path:
                 elif source == 'synthetic_scene':
                     sc = render_scene(seed, i, scene)
                 else:
-                    h = round(p.imgsz * 3 / 4)
+                    # Half at the camera's 4:3, half square: square noise fills the network's
+                    # whole input unpadded, and that is where stage 8 still fired on it.
+                    h = p.imgsz if i % 2 else round(p.imgsz * 3 / 4)
                     writer.add(
                         split,
                         source,

@@ -172,6 +172,9 @@ def test_mixed_dataset_and_data_card(tmp_path: Path) -> None:
         assert ids and ids <= {HALL, CAR}
     images = list((tmp_path / 'ds' / 'images' / 'train').iterdir())
     assert all(cv2.imread(str(p)) is not None for p in images)
+    # Noise comes at the camera's 4:3 and at the network's square input.
+    noise_shapes = {cv2.imread(str(p)).shape[:2] for p in images if p.name.startswith('noise_')}
+    assert noise_shapes == {(72, 96), (96, 96)}
     # Hall-call photos (the rare kind) are repeated hall_repeat times in train only.
     labels = tmp_path / 'ds' / 'labels'
     hall = [
