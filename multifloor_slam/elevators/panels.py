@@ -15,8 +15,9 @@ union of its buttons plus a margin, and its kind follows from the button names:
 - ``unknown`` -- only neutral marks.
 
 A photo is one place: if any of its panels is a car panel, all are (arrows beside a car panel are
-direction lanterns); else if any is a hall panel, all are. A photo of neutral marks only stays
-``unknown`` and is left out of training (counted in the data card).
+direction lanterns); else if any is a hall panel, all are. A group of neutral marks alone beside
+such a panel (a floor indicator display, key switches) is no panel and gets no box. A photo of
+neutral marks only stays ``unknown`` and is left out of training (counted in the data card).
 
 Roboflow exports name augmented copies ``<source>_<ext>.rf.<hash>.jpg``; :func:`source_id`
 strips the suffix so that a split keeps every copy of one photo on the same side.
@@ -191,8 +192,8 @@ def panels_from_buttons(
     Returns:
         Panels. A photo with a car panel is taken inside the car: all its panels are car panels
         (up/down arrows beside a car panel are direction lanterns). Otherwise a photo with up/down
-        buttons is a landing: all its panels are hall call panels. A photo of neutral marks only
-        keeps ``'unknown'`` panels.
+        buttons is a landing: all its panels are hall call panels. Groups of neutral marks alone
+        in such a photo are dropped. A photo of neutral marks only keeps ``'unknown'`` panels.
     """
     panels = []
     for group in group_buttons(boxes, gap):
@@ -207,6 +208,9 @@ def panels_from_buttons(
             raise InputDataError(f'button class id out of range ({len(names)} names)') from err
         panels.append(Panel(box=box, kind=kind, n_buttons=len(group)))
     kinds = {p.kind for p in panels}
+    if kinds - {KIND_UNKNOWN}:
+        # Marks alone (an indicator display, a key switch) beside a real panel are no panel.
+        panels = [p for p in panels if p.kind != KIND_UNKNOWN]
     if KIND_CAR in kinds:
         # Inside the car: arrows beside a car panel are direction lanterns, not a hall panel.
         return [Panel(p.box, KIND_CAR, p.n_buttons) for p in panels]

@@ -66,9 +66,10 @@ def test_kind_rule_on_button_names() -> None:
     classes = np.array([4, 5, 7])
     boxes = np.array([[0.1, 0.1, 0.15, 0.15], [0.1, 0.16, 0.15, 0.21], [0.8, 0.8, 0.85, 0.85]])
     panels = panels_from_buttons(classes, boxes, NAMES)
-    # The lone neutral mark far away joins the photo's kind: a landing.
-    assert [p.kind for p in panels] == ['hall', 'hall']
+    # The lone neutral mark far away (a key switch, an indicator display) is no panel.
+    assert [p.kind for p in panels] == ['hall']
     assert panels[0].class_id == HALL
+    assert panels[0].box[2] < 0.5
     only_neutral = panels_from_buttons(np.array([7]), boxes[:1], NAMES)
     assert photo_kind(only_neutral) == 'unknown'
     assert photo_kind([]) == 'none'
