@@ -378,7 +378,8 @@ def data_card(
             'any floor designation or in-car function button => car_operating_panel, and then '
             'every panel of that photo; else any up/down button => hall_call_panel for every '
             'panel '
-            'of the photo; photos of neutral marks only are left out'
+            'of the photo; a group of neutral marks alone beside such a panel (an indicator '
+            'display, key switches) is no panel; photos of neutral marks only are left out'
         ),
         'panel_photos_by_kind': dict(sorted(kinds.items())),
         'panel_crops': {'hall_call_panel': n_hall_crops, 'car_operating_panel': n_car_crops},

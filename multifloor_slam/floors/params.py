@@ -44,6 +44,7 @@ PARAM_DESCRIPTIONS: dict[str, str] = {
     'max_path_deviation': 'a new floor from a step this far off a ramp (10-90 %) is held',
     'unsteady_max_step_m': 'that hold is only for new floors from steps under this height (m)',
     'path_max_interval_s': 'and only for sensors sampling at least this often (s between samples)',
+    'slow_sensor_interval_s': 'this far between samples (s) every such new floor is held',
     'hold_recent_s': 'a held step is given up when the level of the last this many s is back',
     'short_stop_s': 'a stop this short (s) is measured on both levels of a door step in it',
     'short_stop_miss_m': 'the other level is taken when the ride missed its floor by this (m)',
@@ -116,6 +117,7 @@ class FloorEstimatorParams:
     max_path_deviation: float = 0.1
     unsteady_max_step_m: float = 2.6
     path_max_interval_s: float = 0.12
+    slow_sensor_interval_s: float = 0.9
     hold_recent_s: float = 5.0
     short_stop_s: float = 20.0
     short_stop_miss_m: float = 0.3

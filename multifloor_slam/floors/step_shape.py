@@ -43,11 +43,16 @@ def unsteady_new(step: Step, dz: float, p: FloorEstimatorParams) -> bool:
 
     Two door steps overlapping make a 2-2.5 m "new floor" that returns when the first door
     closes; a car ride of that size moves at a steady rate through its middle. Only a fast
-    sensor samples the path densely enough to tell (below ~8 Hz real rides look as bumpy).
+    sensor samples the path densely enough to tell (below ~8 Hz real rides look as bumpy). A
+    sensor as slow as a phone's (``slow_sensor_interval_s``) sees both as two or three jumps,
+    so every such new floor from it waits: door steps return, a floor stays.
     """
+    if abs(dz) >= p.unsteady_max_step_m:
+        return False
+    if step.sample_interval_s >= p.slow_sensor_interval_s:
+        return True
     return (
-        abs(dz) < p.unsteady_max_step_m
-        and step.sample_interval_s <= p.path_max_interval_s
+        step.sample_interval_s <= p.path_max_interval_s
         and step.path_deviation >= p.max_path_deviation
     )
 

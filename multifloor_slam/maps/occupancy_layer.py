@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, cast
 
 import cv2
 import numpy as np
@@ -316,9 +316,9 @@ class OccupancyLayer:
         free.ravel()[flat] = 0.0
         rows, cols = np.divmod(flat, w)
         # cv2 arithmetic on the window view, in place (4x faster than boolean indexing).
-        # (a Python float is a cv2 Scalar; the OpenCV stubs only know arrays there)
+        # (a Python float is a cv2 Scalar; OpenCV 4's stubs only know arrays there, 5's both)
         cv2.add(window, free, dst=window)
-        cv2.max(window, p.l_min, dst=window)  # type: ignore[call-overload]
+        cv2.max(window, cast(Any, p.l_min), dst=window)
         window[rows, cols] = np.minimum(window[rows, cols] + np.float32(p.l_hit), p.l_max)
         self.version += 1
         return placed

@@ -59,3 +59,42 @@ def test_a_short_storey_ride_is_not_held() -> None:
     i = int(np.searchsorted(trace.t, first.t_stop + 3.0))
     assert trace.floor[i] == 1, events  # 3 s after the stop, not after a 25 s hold
     assert [e.to_floor for e in events if e.source == 'ride'] == [1, 2, 1, 0]
+
+
+def _phone_with_two_door_steps(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """1 Hz, 1.5 Pa, parked: two -14 Pa door steps 2 s apart, each open 18 s (2.35 m together).
+
+    Each step takes 1.5 s (a slow sensor's low-pass), so the pair looks like a short ride.
+    """
+    rng = np.random.default_rng(seed)
+    t = np.arange(0.0, 300.0, 1.0) + rng.uniform(-0.05, 0.05, 300)
+    p = 100000.0 + rng.normal(0.0, 1.5, t.size)
+    for t0 in (100.0, 102.0):
+        p -= 14.0 * np.clip((t - t0) / 1.5, 0.0, 1.0) * (t < t0 + 18.0)
+    return t, p
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_a_slow_sensor_holds_a_small_new_floor_until_the_doors_close(seed: int) -> None:
+    t, p = _phone_with_two_door_steps(seed)
+    trace, events, _ = estimate_floors(t, p)
+    assert events == [] and set(trace.floor.tolist()) == {0}
+    # Without the hold the same samples make a floor that is undone when the doors close.
+    off = FloorEstimatorParams(slow_sensor_interval_s=10.0)
+    _, undone, _ = estimate_floors(t, p, params=off)
+    assert len(undone) == 2 and undone[0].new_floor and undone[1].to_floor == 0
+
+
+def test_a_slow_sensor_still_finds_a_short_storey_after_the_hold() -> None:
+    """A 2.3 m storey at 1 Hz: the new floor is published once it has stood stepwise_hold_s."""
+    building = Building.from_storeys([2.3, 3.2])
+    noise = BarometerNoise(1.0, 1.0, wander_pa=0.3, drift_pa_per_h=100.0)
+    kin = ElevatorKinematics(1.0, 0.8, 1.5)
+    sc = simulate_rides(building, [0, 1, 0], 60.0, kin, noise, np.random.default_rng(3))
+    trace, events, _ = estimate_floors(sc.t, sc.pressure_pa)
+    stop = sc.rides[0].t_stop
+    held = trace.floor[(trace.t > stop + 3.0) & (trace.t < stop + 15.0)]
+    assert set(held.tolist()) == {0}, events  # held: door steps would be back by then
+    after = int(np.searchsorted(trace.t, stop + FloorEstimatorParams().stepwise_hold_s + 10.0))
+    assert trace.floor[after] == 1, events
+    assert trace.floor[-1] == 0
